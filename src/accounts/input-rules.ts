@@ -1,0 +1,30 @@
+/** The rules for account input; each failure names the field it is about. */
+import { badInput } from '../graphql/errors.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export function checkEmail(email: string, field = 'email'): string {
+  const trimmed = email.trim();
+  if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw badInput(field, 'Enter a valid email address.');
+  return trimmed;
+}
+
+export function checkPassword(password: string, field = 'password'): string {
+  const length = [...password].length;
+  if (length < PASSWORD_MIN_LENGTH || length > PASSWORD_MAX_LENGTH) {
+    throw badInput(field, `Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`);
+  }
+  return password;
+}
+
+export function checkName(name: string | null | undefined, field = 'name'): string | null {
+  if (name === null || name === undefined) return null;
+  const trimmed = name.trim();
+  if (trimmed.length > 200) throw badInput(field, 'Name must be at most 200 characters long.');
+  return trimmed === '' ? null : trimmed;
+}

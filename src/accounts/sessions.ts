@@ -1,0 +1,122 @@
+/**
+ * Server-side sessions: created at sign-in, found by the cookie's secret,
+ * slid forward on use (idle expiry) up to an absolute expiry, and ended on
+ * logout. Every end is announced on the bus so that sockets close on every node.
+ */
+import type { Bus, RevocationMessage } from '../pubsub/bus.js';
+import { Channels } from '../pubsub/bus.js';
+import type { SessionsRepo } from '../store/sessions-repo.js';
+import type { SessionRow, UserRow } from '../store/tables.js';
+import type { UsersRepo } from '../store/users-repo.js';
+import { hashSessionSecret, isWellFormedSecret, newId, newSessionSecret } from './session-token.js';
+
+/** The close reasons of sockets whose session ended; clients may match on them. */
+export const SessionEndReason = {
+  ENDED: 'session ended',
+  EXPIRED: 'session expired',
+} as const;
+
+export interface SessionTtls {
+  readonly idleSeconds: number;
+  readonly absoluteSeconds: number;
+}
+
+export interface Authenticated {
+  readonly session: SessionRow;
+  readonly user: UserRow;
+}
+
+export function isSessionLive(session: SessionRow, now: number): boolean {
+  return session.idle_expires_at > now && session.absolute_expires_at > now;
+}
+
+/** When a live session will expire unless it is used again. */
+export function sessionExpiresAt(session: SessionRow): number {
+  return Math.min(session.idle_expires_at, session.absolute_expires_at);
+}
+
+export class Sessions {
+  readonly #touchEveryMs: number;
+
+  constructor(
+    private readonly sessions: SessionsRepo,
+    private readonly users: UsersRepo,
+    private readonly bus: Bus,
+    private readonly ttls: SessionTtls,
+    private readonly now: () => number = Date.now,
+  ) {
+    // Sliding the idle expiry on every request would write on every request;
+    // a tenth of the idle TTL (at most a minute) keeps the error small.
+    this.#touchEveryMs = Math.min(60_000, (ttls.idleSeconds * 1000) / 10);
+  }
+
+  /** Starts a new session (a new id every time, so a planted cookie is useless); resolves the cookie secret. */
+  async create(userId: string, userAgent: string | undefined): Promise<{ secret: string; session: SessionRow }> {
+    const now = this.now();
+    const secret = newSessionSecret();
+    const absolute = now + this.ttls.absoluteSeconds * 1000;
+    const session: SessionRow = {
+      id: newId(),
+      token_hash: hashSessionSecret(secret),
+      user_id: userId,
+      created_at: now,
+      last_seen_at: now,
+      idle_expires_at: Math.min(absolute, now + this.ttls.idleSeconds * 1000),
+      absolute_expires_at: absolute,
+      user_agent: userAgent === undefined ? null : userAgent.slice(0, 512),
+    };
+    await this.sessions.insert(session);
+    return { secret, session };
+  }
+
+  /** Finds the live session a cookie secret belongs to, and slides its idle expiry. */
+  async authenticate(secret: string | undefined): Promise<Authenticated | undefined> {
+    if (secret === undefined || !isWellFormedSecret(secret)) return undefined;
+    const session = await this.sessions.byTokenHash(hashSessionSecret(secret));
+    const now = this.now();
+    if (session === undefined || !isSessionLive(session, now)) return undefined;
+    const user = await this.users.byId(session.user_id);
+    if (user === undefined) return undefined;
+    if (now - session.last_seen_at >= this.#touchEveryMs) {
+      const idle = Math.min(session.absolute_expires_at, now + this.ttls.idleSeconds * 1000);
+      await this.sessions.touch(session.id, now, idle);
+      return { session: { ...session, last_seen_at: now, idle_expires_at: idle }, user };
+    }
+    return { session, user };
+  }
+
+  /** The session with this id if it is still live, with its user. */
+  async live(sessionId: string): Promise<Authenticated | undefined> {
+    const session = await this.sessions.byId(sessionId);
+    if (session === undefined || !isSessionLive(session, this.now())) return undefined;
+    const user = await this.users.byId(session.user_id);
+    return user === undefined ? undefined : { session, user };
+  }
+
+  listForUser(userId: string): Promise<SessionRow[]> {
+    return this.sessions.listForUser(userId, this.now());
+  }
+
+  async end(sessionId: string): Promise<void> {
+    if (await this.sessions.delete(sessionId)) await this.#announce([sessionId], SessionEndReason.ENDED);
+  }
+
+  /** Ends every session of the user, but `keepId` when given. */
+  async endAllForUser(userId: string, keepId?: string): Promise<void> {
+    const ended = await this.sessions.deleteForUser(userId, keepId);
+    await this.#announce(ended, SessionEndReason.ENDED);
+  }
+
+  /** Deletes expired rows and closes their sockets everywhere; resolves how many. */
+  async purgeExpired(): Promise<number> {
+    const ended = await this.sessions.deleteExpired(this.now());
+    await this.#announce(ended, SessionEndReason.EXPIRED);
+    return ended.length;
+  }
+
+  async #announce(sessionIds: string[], reason: string): Promise<void> {
+    if (sessionIds.length === 0) return;
+    const message: RevocationMessage = { sessionIds, reason };
+    await this.bus.publish(Channels.revocations, JSON.stringify(message));
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The composition root: builds the store, bus, services, HTTP server and
+ * socket gateway from a {@link Config}, and tears them down in order.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { Accounts } from './accounts/accounts.js';
+import { RateLimiter } from './accounts/rate-limiter.js';
+import { Sessions } from './accounts/sessions.js';
+import type { Config } from './config/config.js';
+import type { Services } from './graphql/context.js';
+import { DocumentCache } from './graphql/document-cache.js';
+import { createSchema } from './graphql/schema.js';
+import { createHttpServer } from './http/server.js';
+import type { Bus } from './pubsub/bus.js';
+import { MemoryBus } from './pubsub/memory-bus.js';
+import { Publisher } from './pubsub/publisher.js';
+import { OriginPolicy } from './security/origin-policy.js';
+import { openStore, type Store } from './store/database.js';
+import { migrateToLatest } from './store/migrations.js';
+import { SessionsRepo } from './store/sessions-repo.js';
+import { UsersRepo } from './store/users-repo.js';
+import { MemoryReplayGuard } from './tickets/replay-guard.js';
+import { TicketIssuer } from './tickets/ticket-issuer.js';
+import { loadTicketSecrets } from './tickets/ticket-secrets.js';
+
+export interface Tessera {
+  readonly config: Config;
+  readonly http: FastifyInstance;
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly services: Services;
+  /** The address it listens on, e.g. `http://127.0.0.1:4000`. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startTessera(config: Config, logger: Logger): Promise<Tessera> {
+  const store = openStore(config.databaseUrl, config.dataDir);
+  const applied = await migrateToLatest(store.db);
+  logger.info({ store: store.description, applied }, 'store ready');
+
+  const bus: Bus = new MemoryBus();
+  const users = new UsersRepo(store.db);
+  const sessions = new Sessions(new SessionsRepo(store.db), users, bus, {
+    idleSeconds: config.sessionIdleTtlSeconds,
+    absoluteSeconds: config.sessionAbsoluteTtlSeconds,
+  });
+  const limiters = {
+    perIp: new RateLimiter(config.authRateLimitPerIp, config.authRateLimitWindowSeconds),
+    perEmail: new RateLimiter(config.authRateLimitPerEmail, config.authRateLimitWindowSeconds),
+  };
+  const secrets = loadTicketSecrets(config.ticketSecrets, config.dataDir);
+  if (secrets.warning !== undefined) logger.warn(secrets.warning);
+  const services: Services = {
+    accounts: new Accounts(users, sessions, limiters),
+    sessions,
+    tickets: new TicketIssuer(secrets.secrets, config.ticketTtlSeconds, new MemoryReplayGuard()),
+    publisher: new Publisher(bus),
+    adminEmails: new Set(config.adminEmails),
+  };
+
+  const schema = createSchema();
+  const documents = new DocumentCache(schema, {
+    maxBytes: config.maxDocumentBytes,
+    maxDepth: config.maxQueryDepth,
+    maxTokens: 2000,
+  });
+  const origins = new OriginPolicy(config.allowedOrigins);
+  const http = await createHttpServer({
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+    schema,
+    documents,
+    services,
+    sessions,
+    origins,
+    cookie: { secure: config.cookieSecure, absoluteTtlSeconds: config.sessionAbsoluteTtlSeconds },
+  });
+
+  // Housekeeping: expired rows go, and their sockets (on any node) close.
+  const purgeEveryMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtlSeconds * 1000) / 2));
+  const purge = setInterval(() => {
+    sessions.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'session purge failed'));
+  }, purgeEveryMs);
+  purge.unref();
+
+  await http.listen({ port: config.port, host: config.host });
+  const address = http.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    config,
+    http,
+    store,
+    bus,
+    services,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(purge);
+        await http.close();
+        await bus.close();
+        await store.close();
+      })()),
+  };
+}

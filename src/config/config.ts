@@ -1,0 +1,167 @@
+/** Reads and validates Tessera's configuration from environment variables. */
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly nodeEnv: string;
+  /** `undefined` means the embedded SQLite file `<dataDir>/tessera.db`. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  readonly redisUrl: string | undefined;
+  readonly allowedOrigins: readonly string[];
+  readonly cookieSecure: boolean;
+  readonly sessionIdleTtlSeconds: number;
+  readonly sessionAbsoluteTtlSeconds: number;
+  readonly ticketTtlSeconds: number;
+  /** HMAC keys for socket tickets; the first signs, all verify. Empty: generated and kept in `dataDir`. */
+  readonly ticketSecrets: readonly string[];
+  readonly userCountIntervalMs: number;
+  readonly adminEmails: readonly string[];
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+  readonly maxDocumentBytes: number;
+  readonly maxQueryDepth: number;
+  readonly authRateLimitPerIp: number;
+  readonly authRateLimitPerEmail: number;
+  readonly authRateLimitWindowSeconds: number;
+  readonly wsInitTimeoutMs: number;
+  readonly wsMaxMessageBytes: number;
+  readonly wsMaxSubscriptionsPerConnection: number;
+  readonly wsMaxConnectionsPerUser: number;
+  readonly wsMaxConnectionsPerIp: number;
+  readonly wsMaxBufferedBytes: number;
+  readonly wsKeepAliveMs: number;
+  readonly wsMessagesPerSecond: number;
+  readonly workers: number;
+}
+
+/** Thrown for a bad value; `main` prints its message on one line and exits 1. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function list(env: Env, name: string): string[] | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function origins(env: Env, port: number): string[] {
+  const configured = list(env, 'ALLOWED_ORIGINS');
+  if (configured === undefined) return [`http://localhost:${port}`, `http://127.0.0.1:${port}`];
+  for (const origin of configured) {
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError('ALLOWED_ORIGINS', `has "${origin}", which is not a URL`);
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) {
+      throw new ConfigError('ALLOWED_ORIGINS', `has "${origin}"; give scheme://host[:port] only`);
+    }
+  }
+  return configured.map((origin) => origin.replace(/\/$/, ''));
+}
+
+function databaseUrl(env: Env): string | undefined {
+  const raw = read(env, 'DATABASE_URL');
+  if (raw === undefined) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) && !/^(postgres|postgresql|sqlite):/i.test(raw)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// URL, a sqlite: URL or a file path');
+  }
+  return raw;
+}
+
+const SECOND = 1;
+const DAY = 86_400;
+
+/** Builds the configuration; throws {@link ConfigError} naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = read(env, 'NODE_ENV') ?? 'development';
+  const port = integer(env, 'PORT', 4000, 0, 65_535);
+  const redisUrl = read(env, 'REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  }
+  const logLevel = read(env, 'LOG_LEVEL') ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  const ticketSecrets = list(env, 'TICKET_SECRETS') ?? [];
+  for (const secret of ticketSecrets) {
+    if (secret.length < 32) throw new ConfigError('TICKET_SECRETS', 'needs secrets of at least 32 characters');
+  }
+  const sessionIdleTtlSeconds = integer(env, 'SESSION_IDLE_TTL_SECONDS', 7 * DAY, SECOND, 365 * DAY);
+  const sessionAbsoluteTtlSeconds = integer(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 30 * DAY, SECOND, 365 * DAY);
+  const workers = integer(env, 'WORKERS', 1, 1, 64);
+  if (workers > 1 && redisUrl === undefined) {
+    throw new ConfigError('WORKERS', 'above 1 needs REDIS_URL, so that the processes share events');
+  }
+  return {
+    port,
+    host: read(env, 'HOST') ?? '127.0.0.1',
+    nodeEnv,
+    databaseUrl: databaseUrl(env),
+    dataDir: read(env, 'DATA_DIR') ?? './data',
+    redisUrl,
+    allowedOrigins: origins(env, port),
+    cookieSecure: boolean(env, 'COOKIE_SECURE', nodeEnv === 'production'),
+    sessionIdleTtlSeconds,
+    sessionAbsoluteTtlSeconds,
+    ticketTtlSeconds: integer(env, 'TICKET_TTL_SECONDS', 60, 1, 3600),
+    ticketSecrets,
+    userCountIntervalMs: integer(env, 'USER_COUNT_INTERVAL_MS', 10_000, 0, DAY * 1000),
+    adminEmails: (list(env, 'ADMIN_EMAILS') ?? []).map((email) => email.toLowerCase()),
+    logLevel,
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 64 * 1024 * 1024),
+    maxDocumentBytes: integer(env, 'MAX_DOCUMENT_BYTES', 16 * 1024, 64, 1024 * 1024),
+    maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
+    authRateLimitPerIp: integer(env, 'AUTH_RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
+    authRateLimitPerEmail: integer(env, 'AUTH_RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
+    authRateLimitWindowSeconds: integer(env, 'AUTH_RATE_LIMIT_WINDOW_SECONDS', 300, 1, DAY),
+    wsInitTimeoutMs: integer(env, 'WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
+    wsMaxMessageBytes: integer(env, 'WS_MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
+    wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
+    wsMaxConnectionsPerUser: integer(env, 'WS_MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
+    wsMaxConnectionsPerIp: integer(env, 'WS_MAX_CONNECTIONS_PER_IP', 1000, 1, 10_000_000),
+    wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0, 3_600_000),
+    wsMessagesPerSecond: integer(env, 'WS_MESSAGES_PER_SECOND', 50, 1, 1_000_000),
+    workers,
+  };
+}

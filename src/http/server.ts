@@ -1,0 +1,70 @@
+/** The Fastify instance: plugins, error shapes, and the routes. */
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyError } from 'fastify';
+import type { Logger } from 'pino';
+import { ErrorCode } from '../graphql/errors.js';
+import { PREFLIGHT_HEADERS } from '../security/csrf.js';
+import type { OriginPolicy } from '../security/origin-policy.js';
+import { isStoreUnavailable } from '../graphql/format-errors.js';
+import { registerGraphQLRoute, sendRequestError, type GraphQLRouteOptions } from './graphql-route.js';
+
+export interface HttpServerOptions extends GraphQLRouteOptions {
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+  readonly origins: OriginPolicy;
+}
+
+export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimitBytes,
+    // One line per request, written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: false,
+    // Keep-alive connections must not hold shutdown hostage.
+    forceCloseConnections: 'idle',
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
+  });
+
+  await app.register(cookie);
+  await app.register(cors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && options.origins.allows(origin)),
+    credentials: true,
+    methods: ['GET', 'POST'],
+    allowedHeaders: ['content-type', 'accept', ...PREFLIGHT_HEADERS],
+    maxAge: 600,
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return sendRequestError(reply, 413, ErrorCode.BAD_REQUEST, `The request body is larger than ${options.bodyLimitBytes} bytes.`);
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return sendRequestError(reply, 415, ErrorCode.BAD_REQUEST, "Send the request as 'Content-Type: application/json'.");
+    }
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
+      return sendRequestError(reply, 400, ErrorCode.BAD_REQUEST, 'The request body is not valid JSON.');
+    }
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendRequestError(reply, error.statusCode, ErrorCode.BAD_REQUEST, error.message);
+    }
+    if (isStoreUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable');
+      return sendRequestError(reply, 503, ErrorCode.SERVICE_UNAVAILABLE, 'The service is temporarily unavailable; try again shortly.');
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendRequestError(reply, 500, ErrorCode.INTERNAL_SERVER_ERROR, 'Internal server error.');
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendRequestError(reply, 404, ErrorCode.BAD_REQUEST, `No route ${request.method} ${request.url.split('?')[0]}.`),
+  );
+
+  app.get('/healthz', async () => ({ ok: true }));
+  registerGraphQLRoute(app, options);
+  return app;
+}

@@ -1,0 +1,28 @@
+/**
+ * The message bus between Tessera's parts and, with Redis, between processes.
+ * Delivery is at-most-once: a message published while a subscriber is
+ * disconnected is not replayed.
+ */
+export type Listener = (message: string) => void;
+
+export interface Bus {
+  /** Sends `message` to every listener of `channel`, in this process and (with Redis) in all others. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Listens on `channel` until the returned function is called. */
+  subscribe(channel: string, listener: Listener): () => void;
+  close(): Promise<void>;
+}
+
+/** Channel names, in one place. */
+export const Channels = {
+  /** Events for one subscription topic, e.g. `topic:user_count:<user id>`. */
+  topic: (topic: string) => `topic:${topic}`,
+  /** Ended sessions: a JSON {@link RevocationMessage}. */
+  revocations: 'tessera:revocations',
+} as const;
+
+export interface RevocationMessage {
+  readonly sessionIds: readonly string[];
+  /** The close reason for the sockets of those sessions. */
+  readonly reason: string;
+}

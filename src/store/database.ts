@@ -1,0 +1,74 @@
+/**
+ * Opens the store named by DATABASE_URL: unset, a file path or `sqlite:` is the
+ * embedded SQLite (WAL mode); `postgres://` is PostgreSQL.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './tables.js';
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Where the data lives, with any password removed: safe to log. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export function isPostgresUrl(url: string | undefined): url is string {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** The SQLite file a DATABASE_URL names (or the default under the data directory). */
+export function sqlitePath(url: string | undefined, dataDir: string): string {
+  if (url === undefined) return resolve(join(dataDir, 'tessera.db'));
+  if (url === ':memory:' || url === 'sqlite::memory:') return ':memory:';
+  const path = url.replace(/^sqlite:(\/\/)?/i, '');
+  return resolve(path);
+}
+
+function openSqlite(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const sqlite = new SqliteDatabase(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', description: `sqlite:${path}`, close: () => db.destroy() };
+}
+
+// Timestamps are BIGINT; pg returns those as strings unless told otherwise.
+// Millisecond epochs fit a double exactly, so they are parsed as numbers,
+// on this pool only (not pg's global type table).
+const INT8_OID = 20;
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparsable)';
+  }
+}
+
+function openPostgres(url: string): Store {
+  const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', description: redact(url), close: () => db.destroy() };
+}
+
+export function openStore(url: string | undefined, dataDir: string): Store {
+  return isPostgresUrl(url) ? openPostgres(url) : openSqlite(sqlitePath(url, dataDir));
+}

@@ -1,0 +1,37 @@
+/** The database tables as Kysely sees them. Times are milliseconds since the epoch. */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  /** `email` lower-cased: the unique key, so that case never makes a second account. */
+  email_normalized: string;
+  name: string | null;
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  /** Public id of the session: named by tickets and revocation events, never a credential. */
+  id: string;
+  /** SHA-256 (hex) of the cookie's secret; the secret itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  created_at: number;
+  last_seen_at: number;
+  idle_expires_at: number;
+  absolute_expires_at: number;
+  user_agent: string | null;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type NewSession = Insertable<SessionsTable>;
+export type { Generated };
