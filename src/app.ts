@@ -12,6 +12,12 @@ import type { Services } from './graphql/context.js';
 import { DocumentCache } from './graphql/document-cache.js';
 import { createSchema } from './graphql/schema.js';
 import { createHttpServer } from './http/server.js';
+import { sessionCookieName } from './http/session-cookie.js';
+import { SocketAuthenticator } from './gateway/auth/socket-authenticator.js';
+import { Engine } from './gateway/engine.js';
+import { WsAdapter } from './gateway/ws-adapter.js';
+import { safeUrl } from './logging/logger.js';
+import { UserCountWorker } from './workers/user-count-worker.js';
 import type { Bus } from './pubsub/bus.js';
 import { MemoryBus } from './pubsub/memory-bus.js';
 import { Publisher } from './pubsub/publisher.js';
@@ -30,6 +36,7 @@ export interface Tessera {
   readonly store: Store;
   readonly bus: Bus;
   readonly services: Services;
+  readonly engine: Engine;
   /** The address it listens on, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   close(): Promise<void>;
@@ -78,6 +85,36 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     cookie: { secure: config.cookieSecure, absoluteTtlSeconds: config.sessionAbsoluteTtlSeconds },
   });
 
+  const engine = new Engine({
+    schema,
+    documents,
+    services,
+    authenticator: new SocketAuthenticator(services.tickets, sessions),
+    bus,
+    limits: {
+      initTimeoutMs: config.wsInitTimeoutMs,
+      maxSubscriptionsPerConnection: config.wsMaxSubscriptionsPerConnection,
+      maxConnectionsPerUser: config.wsMaxConnectionsPerUser,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
+      messagesPerSecond: config.wsMessagesPerSecond,
+    },
+    log: logger.child({ component: 'gateway' }),
+  });
+  const cookieName = sessionCookieName(config.cookieSecure);
+  const sockets = new WsAdapter({
+    server: http.server,
+    engine,
+    origins,
+    maxMessageBytes: config.wsMaxMessageBytes,
+    maxConnectionsPerAddress: config.wsMaxConnectionsPerIp,
+    keepAliveMs: config.wsKeepAliveMs,
+    sessionSecretFromCookie: (header) => http.parseCookie(header)[cookieName],
+    log: logger.child({ component: 'gateway' }),
+    safeUrl,
+  });
+  const worker = new UserCountWorker(services.publisher, () => engine.activeTopics(), config.userCountIntervalMs);
+  worker.start();
+
   // Housekeeping: expired rows go, and their sockets (on any node) close.
   const purgeEveryMs = Math.min(60_000, Math.max(1000, (config.sessionIdleTtlSeconds * 1000) / 2));
   const purge = setInterval(() => {
@@ -97,10 +134,13 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     store,
     bus,
     services,
+    engine,
     url,
     close: () =>
       (closing ??= (async () => {
         clearInterval(purge);
+        worker.stop();
+        await sockets.close();
         await http.close();
         await bus.close();
         await store.close();

@@ -26,6 +26,10 @@ export interface Authenticated {
   readonly user: UserRow;
 }
 
+export type SessionCheck =
+  | { readonly status: 'live'; readonly auth: Authenticated }
+  | { readonly status: 'ended' | 'expired' | 'user-gone' };
+
 export function isSessionLive(session: SessionRow, now: number): boolean {
   return session.idle_expires_at > now && session.absolute_expires_at > now;
 }
@@ -85,12 +89,13 @@ export class Sessions {
     return { session, user };
   }
 
-  /** The session with this id if it is still live, with its user. */
-  async live(sessionId: string): Promise<Authenticated | undefined> {
+  /** Whether the session with this id is still live, and if so with its user. */
+  async check(sessionId: string): Promise<SessionCheck> {
     const session = await this.sessions.byId(sessionId);
-    if (session === undefined || !isSessionLive(session, this.now())) return undefined;
+    if (session === undefined) return { status: 'ended' };
+    if (!isSessionLive(session, this.now())) return { status: 'expired' };
     const user = await this.users.byId(session.user_id);
-    return user === undefined ? undefined : { session, user };
+    return user === undefined ? { status: 'user-gone' } : { status: 'live', auth: { session, user } };
   }
 
   listForUser(userId: string): Promise<SessionRow[]> {

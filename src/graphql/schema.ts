@@ -7,7 +7,7 @@ import { buildSchema, type GraphQLFieldResolver, GraphQLObjectType, type GraphQL
 import type { SessionRow, UserRow } from '../store/tables.js';
 import { Topics } from '../pubsub/publisher.js';
 import type { GraphQLContext } from './context.js';
-import { badInput, forbidden, unauthenticated } from './errors.js';
+import { badInput, ClientError, ErrorCode, forbidden, unauthenticated } from './errors.js';
 import { sessionExpiresAt } from '../accounts/sessions.js';
 import { typeDefs } from './type-defs.js';
 
@@ -35,6 +35,13 @@ function requireAuth(context: GraphQLContext) {
   return context.auth;
 }
 
+/** Signing in over the socket would make a session no cookie could carry. */
+function requireCookies(context: GraphQLContext): void {
+  if (context.cookies === undefined) {
+    throw new ClientError(ErrorCode.BAD_REQUEST, 'Sign in over HTTP (POST /graphql): a socket cannot set the session cookie.');
+  }
+}
+
 export interface Announcement {
   readonly id: string;
   readonly message: string;
@@ -59,11 +66,13 @@ const query: Record<string, Resolver> = {
 
 const mutation: Record<string, Resolver> = {
   accountsRegister: async (_source, args, context) => {
+    requireCookies(context);
     const signIn = await context.services.accounts.register(args, context.client);
     context.cookies?.set(signIn.secret);
     return presentUser(signIn.user);
   },
   accountsLogin: async (_source, args, context) => {
+    requireCookies(context);
     const signIn = await context.services.accounts.login(args, context.client);
     context.cookies?.set(signIn.secret);
     return presentUser(signIn.user);

@@ -1,0 +1,49 @@
+/**
+ * Where a socket is authenticated: by the single-use ticket in the
+ * `connection_init` payload, or else by the session cookie of an upgrade that
+ * came from an allowed Origin (checked at the upgrade). No credential means an
+ * anonymous connection; a bad one is refused with the reason why.
+ */
+import type { Authenticated, Sessions } from '../../accounts/sessions.js';
+import type { TicketIssuer } from '../../tickets/ticket-issuer.js';
+import { CloseReason } from '../protocol/close-codes.js';
+
+export type SocketAuth =
+  | { readonly ok: true; readonly auth: Authenticated | undefined }
+  | { readonly ok: false; readonly reason: string };
+
+export class SocketAuthenticator {
+  constructor(
+    private readonly tickets: TicketIssuer,
+    private readonly sessions: Sessions,
+  ) {}
+
+  /** Resolves the cookie's session at the upgrade; a missing or stale cookie is simply anonymous. */
+  byCookie(secret: string | undefined): Promise<Authenticated | undefined> {
+    return this.sessions.authenticate(secret);
+  }
+
+  async byInitPayload(
+    payload: Record<string, unknown> | null | undefined,
+    cookieAuth: Promise<Authenticated | undefined> | undefined,
+  ): Promise<SocketAuth> {
+    const token = payload?.['token'];
+    if (token === undefined || token === null || token === '') {
+      return { ok: true, auth: cookieAuth === undefined ? undefined : await cookieAuth };
+    }
+    const check = await this.tickets.redeem(token);
+    if (!check.ok) return { ok: false, reason: check.reason };
+    const session = await this.sessions.check(check.claims.sid);
+    switch (session.status) {
+      case 'live':
+        if (session.auth.user.id !== check.claims.uid) return { ok: false, reason: CloseReason.sessionEnded };
+        return { ok: true, auth: session.auth };
+      case 'expired':
+        return { ok: false, reason: CloseReason.sessionExpired };
+      case 'user-gone':
+        return { ok: false, reason: CloseReason.userGone };
+      case 'ended':
+        return { ok: false, reason: CloseReason.sessionEnded };
+    }
+  }
+}

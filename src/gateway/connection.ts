@@ -1,0 +1,80 @@
+/** One socket's protocol state. Created by the engine; the handlers move it along. */
+import type { Authenticated } from '../accounts/sessions.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import type { Subscriber, SubscriberSink } from './fanout/topic-registry.js';
+import { CloseReason, CloseCode, limitReason } from './protocol/close-codes.js';
+import type { Transport } from './transport.js';
+
+export type ConnectionState = 'awaiting-init' | 'initialising' | 'ready' | 'closed';
+
+/** An operation id whose single result (query or mutation) is still being computed. */
+export const PENDING = 'pending' as const;
+
+export interface ConnectionLimits {
+  readonly maxBufferedBytes: number;
+  readonly messagesPerSecond: number;
+}
+
+export class Connection implements SubscriberSink {
+  state: ConnectionState = 'awaiting-init';
+  auth: Authenticated | undefined;
+  context: GraphQLContext | undefined;
+  /** Live operations by id: subscriptions, or PENDING single results. */
+  readonly operations = new Map<string, Subscriber | typeof PENDING>();
+  /** Set by the keep-alive sweep, cleared by a pong. */
+  awaitingPong = false;
+  /** Resolves the session the upgrade's cookie names, when one was sent from an allowed Origin. */
+  cookieAuth: Promise<Authenticated | undefined> | undefined;
+  #tokens: number;
+  #refilledAt = Date.now();
+
+  constructor(
+    readonly transport: Transport,
+    readonly ip: string,
+    readonly userAgent: string | undefined,
+    private readonly limits: ConnectionLimits,
+    private readonly onClose: (connection: Connection) => void,
+  ) {
+    this.#tokens = limits.messagesPerSecond * 2;
+  }
+
+  get isOpen(): boolean {
+    return this.state !== 'closed';
+  }
+
+  send(frame: string): void {
+    if (this.state === 'closed') return;
+    this.transport.send(frame);
+    if (this.transport.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.close(CloseCode.PolicyViolation, CloseReason.slowConsumer);
+    }
+  }
+
+  sendFrame(frame: string): void {
+    this.send(frame);
+  }
+
+  /** Closes the socket and releases everything it held; safe to call more than once. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.transport.close(code, limitReason(reason));
+    this.released();
+  }
+
+  /** Called when the socket is gone, whoever closed it. */
+  released(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.onClose(this);
+  }
+
+  /** Token bucket: MESSAGES_PER_SECOND sustained, twice that in a burst. */
+  takeMessageToken(now: number): boolean {
+    const rate = this.limits.messagesPerSecond;
+    this.#tokens = Math.min(rate * 2, this.#tokens + ((now - this.#refilledAt) * rate) / 1000);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The graphql-transport-ws protocol engine. Pure of sockets and HTTP: it is
+ * handed {@link Transport}s by an adapter (ws-adapter.ts) and text frames to
+ * read, and it answers through the transports. It owns the subscription
+ * registry, the fan-out, the per-user caps and the session watch.
+ */
+import type { GraphQLSchema } from 'graphql';
+import type { Authenticated } from '../accounts/sessions.js';
+import type { Services } from '../graphql/context.js';
+import type { DocumentCache } from '../graphql/document-cache.js';
+import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
+import type { SocketAuthenticator } from './auth/socket-authenticator.js';
+import { Connection } from './connection.js';
+import { Fanout } from './fanout/fanout.js';
+import { type GroupSpec, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
+import { handleComplete } from './handlers/complete.js';
+import { handleConnectionInit } from './handlers/connection-init.js';
+import { handlePing } from './handlers/ping.js';
+import { handleSubscribe } from './handlers/subscribe.js';
+import { CloseCode, CloseReason } from './protocol/close-codes.js';
+import { type ClientMessage, parseClientMessage, ProtocolError, SUBPROTOCOL } from './protocol/messages.js';
+import { SessionWatch } from './session-watch.js';
+import { SingleTimer } from './timers/single-timer.js';
+import type { Transport, UpgradeInfo } from './transport.js';
+
+export interface EngineLimits {
+  readonly initTimeoutMs: number;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxConnectionsPerUser: number;
+  readonly maxBufferedBytes: number;
+  readonly messagesPerSecond: number;
+}
+
+export interface EngineLog {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface EngineOptions {
+  readonly schema: GraphQLSchema;
+  readonly documents: DocumentCache;
+  readonly services: Services;
+  readonly authenticator: SocketAuthenticator;
+  readonly bus: Bus;
+  readonly limits: EngineLimits;
+  readonly log: EngineLog;
+}
+
+export class Engine {
+  readonly schema: GraphQLSchema;
+  readonly documents: DocumentCache;
+  readonly authenticator: SocketAuthenticator;
+  readonly limits: EngineLimits;
+  readonly log: EngineLog;
+  readonly #services: Services;
+  readonly #bus: Bus;
+  readonly #registry = new TopicRegistry();
+  readonly #fanout: Fanout;
+  readonly #watch: SessionWatch;
+  readonly #connections = new Set<Connection>();
+  readonly #connectionsPerUser = new Map<string, number>();
+  readonly #topicListeners = new Map<string, () => void>();
+  // Connections awaiting connection_init, in the order their deadlines fall: one timer for all.
+  readonly #initQueue: { connection: Connection; deadline: number }[] = [];
+  readonly #initTimer = new SingleTimer(() => this.#expireInits());
+  readonly #stopRevocations: () => void;
+  readonly #released = (connection: Connection) => this.#release(connection);
+
+  constructor(options: EngineOptions) {
+    this.schema = options.schema;
+    this.documents = options.documents;
+    this.authenticator = options.authenticator;
+    this.limits = options.limits;
+    this.log = options.log;
+    this.#services = options.services;
+    this.#bus = options.bus;
+    this.#fanout = new Fanout(this.schema, this.#registry, this.log);
+    this.#watch = new SessionWatch(options.services.sessions, this.log);
+    this.#stopRevocations = this.#bus.subscribe(Channels.revocations, (message) => {
+      try {
+        const revocation = JSON.parse(message) as RevocationMessage;
+        this.#watch.revoke(revocation.sessionIds, revocation.reason);
+      } catch (error) {
+        this.log.error({ err: error }, 'bad revocation message');
+      }
+    });
+  }
+
+  /** A new socket passed the upgrade checks. */
+  open(transport: Transport, info: UpgradeInfo): Connection {
+    const connection = new Connection(
+      transport,
+      info.ip,
+      info.userAgent,
+      { maxBufferedBytes: this.limits.maxBufferedBytes, messagesPerSecond: this.limits.messagesPerSecond },
+      this.#released,
+    );
+    this.#connections.add(connection);
+    if (info.subprotocol !== SUBPROTOCOL) {
+      connection.close(CloseCode.SubprotocolNotAcceptable, CloseReason.subprotocol);
+      return connection;
+    }
+    if (info.cookieSecret !== undefined) {
+      connection.cookieAuth = this.authenticator.byCookie(info.cookieSecret).catch((error: unknown) => {
+        this.log.warn({ err: error }, 'could not resolve the socket cookie; treating it as anonymous');
+        return undefined;
+      });
+    }
+    const deadline = Date.now() + this.limits.initTimeoutMs;
+    this.#initQueue.push({ connection, deadline });
+    this.#initTimer.armFor(deadline);
+    return connection;
+  }
+
+  /** One text frame from the client. */
+  receive(connection: Connection, text: string): void {
+    if (!connection.isOpen) return;
+    if (!connection.takeMessageToken(Date.now())) {
+      connection.close(CloseCode.TooManyRequests, CloseReason.tooManyMessages);
+      return;
+    }
+    let message: ClientMessage;
+    try {
+      message = parseClientMessage(text);
+    } catch (error) {
+      const detail = error instanceof ProtocolError ? error.message : 'unreadable';
+      connection.close(CloseCode.BadRequest, `${CloseReason.invalidMessage}: ${detail}`);
+      return;
+    }
+    this.#dispatch(connection, message).catch((error: unknown) => {
+      this.log.error({ err: error, type: message.type }, 'socket message handling failed');
+      connection.close(CloseCode.InternalServerError, CloseReason.internal);
+    });
+  }
+
+  async #dispatch(connection: Connection, message: ClientMessage): Promise<void> {
+    switch (message.type) {
+      case 'connection_init':
+        await handleConnectionInit(this, connection, message);
+        return;
+      case 'subscribe':
+        await handleSubscribe(this, connection, message);
+        return;
+      case 'complete':
+        handleComplete(this, connection, message.id);
+        return;
+      case 'ping':
+        handlePing(connection);
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  /** Admits an authenticated connection unless its user is at the cap; builds its context. */
+  admitUser(connection: Connection, auth: Authenticated): boolean {
+    const userId = auth.user.id;
+    const count = this.#connectionsPerUser.get(userId) ?? 0;
+    if (count >= this.limits.maxConnectionsPerUser) return false;
+    this.#connectionsPerUser.set(userId, count + 1);
+    connection.auth = auth;
+    this.#watch.add(connection);
+    return true;
+  }
+
+  /** Gives an acknowledged connection the context its operations run with. */
+  setContext(connection: Connection): void {
+    connection.context = {
+      transport: 'socket' as const,
+      auth: connection.auth,
+      client: { ip: connection.ip, userAgent: connection.userAgent },
+      cookies: undefined,
+      services: this.#services,
+    };
+  }
+
+  subscribe(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): void {
+    if (this.#registry.add(topic, key, spec, subscriber)) {
+      this.#topicListeners.set(
+        topic,
+        this.#bus.subscribe(Channels.topic(topic), (message) => this.#fanout.deliver(topic, message)),
+      );
+    }
+  }
+
+  unsubscribe(subscriber: Subscriber): void {
+    const emptied = this.#registry.remove(subscriber);
+    if (emptied === undefined) return;
+    this.#topicListeners.get(emptied)?.();
+    this.#topicListeners.delete(emptied);
+  }
+
+  /** Topics with at least one local subscriber. */
+  activeTopics(): IterableIterator<string> {
+    return this.#registry.topics();
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Closes every socket with 1001 (clients reconnect, elsewhere if need be) and stops listening. */
+  shutdown(): void {
+    for (const connection of [...this.#connections]) connection.close(CloseCode.GoingAway, CloseReason.goingAway);
+    this.#initTimer.cancel();
+    this.#watch.stop();
+    this.#stopRevocations();
+  }
+
+  #release(connection: Connection): void {
+    this.#connections.delete(connection);
+    for (const operation of connection.operations.values()) {
+      if (operation !== 'pending') this.unsubscribe(operation);
+    }
+    connection.operations.clear();
+    const auth = connection.auth;
+    if (auth !== undefined) {
+      this.#watch.remove(connection);
+      const count = (this.#connectionsPerUser.get(auth.user.id) ?? 1) - 1;
+      if (count <= 0) this.#connectionsPerUser.delete(auth.user.id);
+      else this.#connectionsPerUser.set(auth.user.id, count);
+    }
+  }
+
+  #expireInits(): void {
+    const now = Date.now();
+    const queue = this.#initQueue;
+    let due = 0;
+    while (due < queue.length && (queue[due] as { deadline: number }).deadline <= now) {
+      const { connection } = queue[due] as { connection: Connection };
+      if (connection.state === 'awaiting-init' || connection.state === 'initialising') {
+        connection.close(CloseCode.ConnectionInitialisationTimeout, CloseReason.initTimeout);
+      }
+      due++;
+    }
+    queue.splice(0, due);
+    const next = queue[0];
+    if (next !== undefined) this.#initTimer.armFor(next.deadline);
+  }
+}

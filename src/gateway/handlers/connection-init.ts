@@ -1,0 +1,33 @@
+/** `connection_init`: authenticate (ticket, cookie or nobody), enforce the per-user cap, acknowledge. */
+import type { Connection } from '../connection.js';
+import type { Engine } from '../engine.js';
+import type { ClientMessage } from '../protocol/messages.js';
+import { ACK_FRAME } from '../protocol/frames.js';
+import { CloseCode, CloseReason } from '../protocol/close-codes.js';
+
+export async function handleConnectionInit(
+  engine: Engine,
+  connection: Connection,
+  message: Extract<ClientMessage, { type: 'connection_init' }>,
+): Promise<void> {
+  if (connection.state !== 'awaiting-init') {
+    connection.close(CloseCode.TooManyRequests, CloseReason.tooManyInits);
+    return;
+  }
+  connection.state = 'initialising';
+  const result = await engine.authenticator.byInitPayload(message.payload, connection.cookieAuth);
+  connection.cookieAuth = undefined;
+  if (!connection.isOpen) return;
+  if (!result.ok) {
+    engine.log.info({ ip: connection.ip, reason: result.reason }, 'socket credential refused');
+    connection.close(CloseCode.Forbidden, result.reason);
+    return;
+  }
+  if (result.auth !== undefined && !engine.admitUser(connection, result.auth)) {
+    connection.close(CloseCode.TooManyRequests, CloseReason.tooManyConnections);
+    return;
+  }
+  engine.setContext(connection);
+  connection.state = 'ready';
+  connection.send(ACK_FRAME);
+}

@@ -1,0 +1,59 @@
+/**
+ * WebSocket close codes and reasons a client can see. The 44xx codes are
+ * graphql-ws's (PROTOCOL.md); 1001 and 1008 are RFC 6455's. The README lists
+ * every one; a test checks the two agree.
+ */
+export enum CloseCode {
+  /** The server is shutting down (or the client went away): reconnect, to another node if need be. */
+  GoingAway = 1001,
+  /** The client's output buffer passed WS_MAX_BUFFERED_BYTES (a slow consumer); reconnect when ready to read. */
+  PolicyViolation = 1008,
+  /** A frame that is not a valid graphql-transport-ws message. */
+  BadRequest = 4400,
+  /** `subscribe` before the connection was acknowledged. */
+  Unauthorized = 4401,
+  /** A credential was refused, or the session behind the socket ended; the reason says which. */
+  Forbidden = 4403,
+  /** The client did not offer the `graphql-transport-ws` subprotocol. */
+  SubprotocolNotAcceptable = 4406,
+  /** No `connection_init` within WS_INIT_TIMEOUT_MS. */
+  ConnectionInitialisationTimeout = 4408,
+  /** A `subscribe` reused the id of an operation still running. */
+  SubscriberAlreadyExists = 4409,
+  /** A second `connection_init`, too many connections for the user, or too many messages per second. */
+  TooManyRequests = 4429,
+  /** Something unexpected failed on the server. */
+  InternalServerError = 4500,
+}
+
+/** Every close reason Tessera sends, so that clients can match on them. */
+export const CloseReason = {
+  goingAway: 'server shutting down',
+  slowConsumer: 'slow consumer: output buffer limit exceeded',
+  invalidMessage: 'invalid message',
+  unauthorized: 'unauthorized: send connection_init and wait for connection_ack',
+  subprotocol: 'subprotocol not acceptable: use graphql-transport-ws',
+  initTimeout: 'connection initialisation timeout',
+  tooManyInits: 'too many initialisation requests',
+  tooManyConnections: 'too many connections for this user',
+  tooManyMessages: 'too many messages per second',
+  internal: 'internal server error',
+  ticketMalformed: 'ticket malformed',
+  ticketBadSignature: 'ticket signature invalid',
+  ticketExpired: 'ticket expired',
+  ticketReplayed: 'ticket already used',
+  sessionEnded: 'session ended',
+  sessionExpired: 'session expired',
+  userGone: 'user not found',
+  subscriberExists: (id: string) => `subscriber for ${id} already exists`,
+} as const;
+
+const MAX_REASON_BYTES = 123;
+
+/** RFC 6455 allows 123 bytes of reason; longer ones are cut at a character boundary. */
+export function limitReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_REASON_BYTES) return reason;
+  let cut = reason.slice(0, MAX_REASON_BYTES);
+  while (Buffer.byteLength(cut) > MAX_REASON_BYTES) cut = cut.slice(0, -1);
+  return cut;
+}

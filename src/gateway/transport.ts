@@ -1,0 +1,16 @@
+/** What the protocol engine needs of a socket: the engine never imports `ws`. */
+export interface Transport {
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+  /** Bytes queued for sending and not yet written to the network. */
+  readonly bufferedAmount: number;
+}
+
+/** What the upgrade request told us; the request itself is not kept. */
+export interface UpgradeInfo {
+  readonly ip: string;
+  readonly userAgent: string | undefined;
+  readonly subprotocol: string;
+  /** The session cookie's secret, only when the request came from an allowed Origin. */
+  readonly cookieSecret: string | undefined;
+}
