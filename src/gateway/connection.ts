@@ -46,7 +46,7 @@ export class Connection implements SubscriberSink {
     if (this.state === 'closed') return;
     this.transport.send(frame);
     if (this.transport.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.close(CloseCode.PolicyViolation, CloseReason.slowConsumer);
+      this.close(CloseCode.TryAgainLater, CloseReason.slowConsumer);
     }
   }
 

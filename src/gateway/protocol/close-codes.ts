@@ -6,8 +6,8 @@
 export enum CloseCode {
   /** The server is shutting down (or the client went away): reconnect, to another node if need be. */
   GoingAway = 1001,
-  /** The client's output buffer passed WS_MAX_BUFFERED_BYTES (a slow consumer); reconnect when ready to read. */
-  PolicyViolation = 1008,
+  /** The client's unread output passed WS_MAX_BUFFERED_BYTES (a slow consumer); it may reconnect. */
+  TryAgainLater = 1013,
   /** A frame that is not a valid graphql-transport-ws message. */
   BadRequest = 4400,
   /** `subscribe` before the connection was acknowledged. */

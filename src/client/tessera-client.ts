@@ -1,0 +1,87 @@
+/**
+ * The client helper, for browsers and Node: graphql-ws's own client, set up
+ * so that every connect and reconnect fetches a fresh single-use ticket
+ * (`accountsMe { token }`, with the session cookie) and sends it in
+ * `connection_init`, never in the URL; and so that it stops retrying once the
+ * server says the session has ended.
+ */
+import { type Client, type ClientOptions, createClient } from 'graphql-ws';
+
+/** Close reasons (with code 4403) after which reconnecting cannot help: sign in again. */
+export const SESSION_OVER_REASONS = ['session ended', 'session expired', 'user not found'] as const;
+
+export interface TesseraClientOptions extends Omit<ClientOptions, 'connectionParams'> {
+  /** The GraphQL HTTP endpoint for tickets; default: `url` with http(s) for ws(s). */
+  readonly httpUrl?: string;
+  /**
+   * Fetches a ticket; default: POST `{ accountsMe { token } }` to `httpUrl` with the
+   * browser's cookies. Resolving undefined connects anonymously.
+   */
+  readonly fetchTicket?: () => Promise<string | undefined>;
+  /** Called once when the server closes the socket because the session is over. */
+  readonly onSessionEnded?: (reason: string) => void;
+}
+
+interface CloseLike {
+  readonly code: number;
+  readonly reason: string;
+}
+
+const isClose = (value: unknown): value is CloseLike =>
+  typeof value === 'object' && value !== null && 'code' in value && 'reason' in value;
+
+/** Whether a close means the session is over (so a retry would be refused too). */
+export function isSessionOver(event: unknown): boolean {
+  return isClose(event) && event.code === 4403 && (SESSION_OVER_REASONS as readonly string[]).includes(event.reason);
+}
+
+export function defaultHttpUrl(wsUrl: string): string {
+  return wsUrl.replace(/^ws(s?):/, 'http$1:');
+}
+
+/** POSTs `{ accountsMe { token } }` with cookies; resolves the ticket, or undefined when signed out. */
+export async function fetchTicketOverHttp(httpUrl: string): Promise<string | undefined> {
+  const response = await fetch(httpUrl, {
+    method: 'POST',
+    credentials: 'include',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
+    body: JSON.stringify({ query: '{ accountsMe { token } }' }),
+  });
+  if (!response.ok) throw new Error(`ticket request failed with HTTP ${response.status}`);
+  const body = (await response.json()) as { data?: { accountsMe?: { token?: string } | null } };
+  return body.data?.accountsMe?.token ?? undefined;
+}
+
+export function createTesseraClient(options: TesseraClientOptions): Client {
+  const { httpUrl, fetchTicket, onSessionEnded, shouldRetry, on, ...rest } = options;
+  const ticketUrl = httpUrl ?? (typeof options.url === 'string' ? defaultHttpUrl(options.url) : undefined);
+  if (fetchTicket === undefined && ticketUrl === undefined) throw new Error('give httpUrl (or fetchTicket) when url is a function');
+  const getTicket = fetchTicket ?? (() => fetchTicketOverHttp(ticketUrl as string));
+  let sessionOver = false;
+  return createClient({
+    retryAttempts: 10,
+    ...rest,
+    connectionParams: async () => {
+      const token = await getTicket();
+      return token === undefined ? {} : { token };
+    },
+    shouldRetry: (event) => {
+      if (isSessionOver(event)) return false;
+      return shouldRetry === undefined ? true : shouldRetry(event);
+    },
+    on: {
+      ...on,
+      connected: (...args) => {
+        sessionOver = false;
+        on?.connected?.(...args);
+      },
+      closed: (event) => {
+        if (!sessionOver && isSessionOver(event)) {
+          sessionOver = true;
+          onSessionEnded?.((event as CloseLike).reason);
+        }
+        on?.closed?.(event);
+      },
+    },
+  });
+}
