@@ -18,15 +18,16 @@ import { Engine } from './gateway/engine.js';
 import { WsAdapter } from './gateway/ws-adapter.js';
 import { safeUrl } from './logging/logger.js';
 import { UserCountWorker } from './workers/user-count-worker.js';
+import type { Presence } from './cluster/presence.js';
 import type { Bus } from './pubsub/bus.js';
-import { MemoryBus } from './pubsub/memory-bus.js';
+import { createInfrastructure } from './cluster/infrastructure.js';
+import { newNodeId } from './cluster/node-id.js';
 import { Publisher } from './pubsub/publisher.js';
 import { OriginPolicy } from './security/origin-policy.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrations.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { UsersRepo } from './store/users-repo.js';
-import { MemoryReplayGuard } from './tickets/replay-guard.js';
 import { TicketIssuer } from './tickets/ticket-issuer.js';
 import { loadTicketSecrets } from './tickets/ticket-secrets.js';
 
@@ -37,6 +38,8 @@ export interface Tessera {
   readonly bus: Bus;
   readonly services: Services;
   readonly engine: Engine;
+  readonly worker: UserCountWorker;
+  readonly nodeId: string;
   /** The address it listens on, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   close(): Promise<void>;
@@ -47,7 +50,10 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   const applied = await migrateToLatest(store.db);
   logger.info({ store: store.description, applied }, 'store ready');
 
-  const bus: Bus = new MemoryBus();
+  const nodeId = newNodeId();
+  const infrastructure = await createInfrastructure(config, logger, nodeId);
+  logger.info({ pubsub: infrastructure.description, nodeId }, 'pub/sub ready');
+  const bus: Bus = infrastructure.bus;
   const users = new UsersRepo(store.db);
   const sessions = new Sessions(new SessionsRepo(store.db), users, bus, {
     idleSeconds: config.sessionIdleTtlSeconds,
@@ -62,7 +68,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   const services: Services = {
     accounts: new Accounts(users, sessions, limiters),
     sessions,
-    tickets: new TicketIssuer(secrets.secrets, config.ticketTtlSeconds, new MemoryReplayGuard()),
+    tickets: new TicketIssuer(secrets.secrets, config.ticketTtlSeconds, infrastructure.replayGuard),
     publisher: new Publisher(bus),
     adminEmails: new Set(config.adminEmails),
   };
@@ -85,7 +91,13 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     cookie: { secure: config.cookieSecure, absoluteTtlSeconds: config.sessionAbsoluteTtlSeconds },
   });
 
-  const engine = new Engine({
+  // Set once the engine exists: presence reads the engine's local topics.
+  let presence: Presence | undefined;
+  const engine: Engine = new Engine({
+    topicWatcher: {
+      add: (topic) => presence?.add(topic),
+      remove: (topic) => presence?.remove(topic),
+    },
     schema,
     documents,
     services,
@@ -112,7 +124,16 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     log: logger.child({ component: 'gateway' }),
     safeUrl,
   });
-  const worker = new UserCountWorker(services.publisher, () => engine.activeTopics(), config.userCountIntervalMs);
+  const activePresence = infrastructure.presence(() => engine.activeTopics());
+  presence = activePresence;
+  const worker = new UserCountWorker({
+    publisher: services.publisher,
+    activeTopics: () => activePresence.activeTopics(),
+    lease: infrastructure.lease,
+    intervalMs: config.userCountIntervalMs,
+    onError: (error) => logger.warn({ err: error }, 'user-count tick failed'),
+    onLeadership: (held) => logger.info({ nodeId, pid: process.pid }, held ? 'user-count worker lease taken' : 'user-count worker lease lost'),
+  });
   worker.start();
 
   // Housekeeping: expired rows go, and their sockets (on any node) close.
@@ -135,14 +156,18 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     bus,
     services,
     engine,
+    worker,
+    nodeId,
     url,
     close: () =>
       (closing ??= (async () => {
         clearInterval(purge);
-        worker.stop();
+        await worker.stop();
+        // Stop accepting and let in-flight requests finish, while the sockets get 1001.
+        const httpClosed = http.close();
         await sockets.close();
-        await http.close();
-        await bus.close();
+        await httpClosed;
+        await infrastructure.close();
         await store.close();
       })()),
   };

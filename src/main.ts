@@ -1,12 +1,17 @@
-/** `npm start`: reads the configuration, starts Tessera, and stops it cleanly on SIGTERM or SIGINT. */
-import { ConfigError, loadConfig } from './config/config.js';
+/**
+ * `npm start`: reads the configuration and starts Tessera (or, with WORKERS=N,
+ * N processes sharing the port), and drains cleanly on SIGTERM or SIGINT:
+ * stop accepting, close sockets with 1001, finish in-flight requests, exit 0.
+ */
+import cluster from 'node:cluster';
+import { runPrimary } from './cluster/processes.js';
+import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
 import { startTessera } from './app.js';
 
-async function main(): Promise<void> {
-  let config;
+function configOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -14,9 +19,17 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+}
+
+async function main(): Promise<void> {
+  const config = configOrExit();
   const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    runPrimary(config.workers, logger);
+    return;
+  }
   const tessera = await startTessera(config, logger);
-  logger.info({ url: tessera.url, graphiql: `${tessera.url}/graphiql` }, 'Tessera is listening');
+  logger.info({ url: tessera.url, graphiql: `${tessera.url}/graphiql`, pid: process.pid }, 'Tessera is listening');
 
   let stopping = false;
   const stop = (signal: string) => {

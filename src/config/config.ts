@@ -8,6 +8,8 @@ export interface Config {
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
   readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel, so that several deployments can share one Redis. */
+  readonly redisKeyPrefix: string;
   readonly allowedOrigins: readonly string[];
   readonly cookieSecure: boolean;
   readonly sessionIdleTtlSeconds: number;
@@ -139,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: databaseUrl(env),
     dataDir: read(env, 'DATA_DIR') ?? './data',
     redisUrl,
+    redisKeyPrefix: read(env, 'REDIS_KEY_PREFIX') ?? 'tessera:',
     allowedOrigins: origins(env, port),
     cookieSecure: boolean(env, 'COOKIE_SECURE', nodeEnv === 'production'),
     sessionIdleTtlSeconds,

@@ -45,6 +45,8 @@ export interface EngineOptions {
   readonly bus: Bus;
   readonly limits: EngineLimits;
   readonly log: EngineLog;
+  /** Told when a topic gets its first local subscriber and loses its last (cluster presence). */
+  readonly topicWatcher?: { add(topic: string): void; remove(topic: string): void };
 }
 
 export class Engine {
@@ -66,6 +68,7 @@ export class Engine {
   readonly #initTimer = new SingleTimer(() => this.#expireInits());
   readonly #stopRevocations: () => void;
   readonly #released = (connection: Connection) => this.#release(connection);
+  readonly #topicWatcher: EngineOptions['topicWatcher'];
 
   constructor(options: EngineOptions) {
     this.schema = options.schema;
@@ -75,6 +78,7 @@ export class Engine {
     this.log = options.log;
     this.#services = options.services;
     this.#bus = options.bus;
+    this.#topicWatcher = options.topicWatcher;
     this.#fanout = new Fanout(this.schema, this.#registry, this.log);
     this.#watch = new SessionWatch(options.services.sessions, this.log);
     this.#stopRevocations = this.#bus.subscribe(Channels.revocations, (message) => {
@@ -181,6 +185,7 @@ export class Engine {
         topic,
         this.#bus.subscribe(Channels.topic(topic), (message) => this.#fanout.deliver(topic, message)),
       );
+      this.#topicWatcher?.add(topic);
     }
   }
 
@@ -189,6 +194,7 @@ export class Engine {
     if (emptied === undefined) return;
     this.#topicListeners.get(emptied)?.();
     this.#topicListeners.delete(emptied);
+    this.#topicWatcher?.remove(emptied);
   }
 
   /** Topics with at least one local subscriber. */

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createConnection } from 'node:net';
 import pg from 'pg';
 
 export const POSTGRES_ADMIN_URL = process.env['TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -69,4 +70,40 @@ export async function backends(): Promise<{ backend: Backend; skip: string | fal
     { backend: sqlite, skip: false },
     { backend: postgres, skip: ok ? false : `PostgreSQL unreachable at ${POSTGRES_ADMIN_URL}` },
   ];
+}
+
+export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+let redisOk: Promise<boolean> | undefined;
+function redisReachable(): Promise<boolean> {
+  redisOk ??= new Promise((resolve) => {
+    const url = new URL(REDIS_URL);
+    const socket = createConnection({ host: url.hostname, port: Number(url.port || 6379) });
+    socket.setTimeout(2000);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+  return redisOk;
+}
+
+/**
+ * `false` when PostgreSQL and Redis both answer, else the reason to skip.
+ * With CI=true a missing service throws: the cluster tests must run in CI.
+ */
+export async function clusterServicesSkip(): Promise<string | false> {
+  const [pgOk, rOk] = await Promise.all([postgresReachable(), redisReachable()]);
+  const missing = [pgOk ? undefined : `PostgreSQL (${POSTGRES_ADMIN_URL})`, rOk ? undefined : `Redis (${REDIS_URL})`].filter(Boolean);
+  if (missing.length === 0) return false;
+  const reason = `${missing.join(' and ')} unreachable`;
+  if (process.env['CI'] === 'true') throw new Error(`${reason}, and CI=true requires the cluster tests to run`);
+  process.stderr.write(`\n*** ${reason}: skipping the cluster tests ***\n\n`);
+  return reason;
 }

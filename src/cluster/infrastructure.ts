@@ -1,0 +1,82 @@
+/**
+ * The parts that differ between one process and a cluster: the bus, the
+ * ticket replay guard, topic presence and the worker lease. Without REDIS_URL
+ * they live in memory; with it, in Redis, behind the same interfaces.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Bus } from '../pubsub/bus.js';
+import { MemoryBus } from '../pubsub/memory-bus.js';
+import { RedisBus } from '../pubsub/redis-bus.js';
+import { connectRedis, redisReady, redisUrlForLog } from '../pubsub/redis-connection.js';
+import { MemoryReplayGuard, type ReplayGuard } from '../tickets/replay-guard.js';
+import { RedisReplayGuard } from '../tickets/redis-replay-guard.js';
+import { type Lease, LocalLease, RedisLease } from './lease.js';
+import { LocalPresence, type Presence, RedisPresence } from './presence.js';
+
+export interface Infrastructure {
+  readonly bus: Bus;
+  readonly replayGuard: ReplayGuard;
+  readonly lease: Lease;
+  presence(localTopics: () => Iterable<string>): Presence;
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export async function createInfrastructure(config: Config, logger: Logger, nodeId: string): Promise<Infrastructure> {
+  const url = config.redisUrl;
+  if (url === undefined) {
+    return {
+      bus: new MemoryBus(),
+      replayGuard: new MemoryReplayGuard(),
+      lease: new LocalLease(),
+      presence: (localTopics) => new LocalPresence(localTopics),
+      description: 'in-process',
+      close: async () => {},
+    };
+  }
+  const log = logger.child({ component: 'redis' });
+  const commands = connectRedis(url, 'commands', log);
+  const publisher = connectRedis(url, 'publisher', log);
+  const subscriber = connectRedis(url, 'subscriber', log);
+  try {
+    await Promise.all([redisReady(commands), redisReady(publisher), redisReady(subscriber)]);
+  } catch (error) {
+    commands.disconnect();
+    publisher.disconnect();
+    subscriber.disconnect();
+    throw new Error(`REDIS_URL ${redisUrlForLog(url)}: ${(error as Error).message}`);
+  }
+  const prefix = config.redisKeyPrefix;
+  const bus = new RedisBus(publisher, subscriber, prefix, (error, channel) =>
+    log.warn({ err: { message: (error as Error).message }, channel }, 'redis (un)subscribe failed; retried on reconnect'),
+  );
+  // SUBSCRIBEs refused while Redis was down are not in ioredis's resubscribe list: send them all again.
+  let wasReady = true;
+  subscriber.on('close', () => (wasReady = false));
+  subscriber.on('ready', () => {
+    if (wasReady) return;
+    wasReady = true;
+    bus.resubscribeAll().catch((error: unknown) => log.warn({ err: error }, 'resubscribe failed'));
+  });
+  const interval = config.userCountIntervalMs > 0 ? config.userCountIntervalMs : 10_000;
+  const presences: Presence[] = [];
+  return {
+    bus,
+    replayGuard: new RedisReplayGuard(commands, prefix),
+    lease: new RedisLease(commands, `${prefix}lease:user-count`, nodeId, Math.round(interval * 1.5)),
+    presence: (localTopics) => {
+      const presence = new RedisPresence(commands, prefix, nodeId, localTopics, Math.min(5000, interval), (error) =>
+        log.warn({ err: { message: (error as Error).message } }, 'presence update failed'),
+      );
+      presences.push(presence);
+      return presence;
+    },
+    description: `redis ${redisUrlForLog(url)}`,
+    close: async () => {
+      for (const presence of presences) await presence.close();
+      await bus.close();
+      commands.disconnect();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The bus over Redis pub/sub, for several processes and machines. One
+ * connection publishes, one listens; a channel is subscribed in Redis while
+ * this process has a listener for it, and dropped when the last one leaves.
+ */
+import type { Redis } from 'ioredis';
+import type { Bus, Listener } from './bus.js';
+
+export class RedisBus implements Bus {
+  readonly #listeners = new Map<string, Set<Listener>>();
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly prefix: string,
+    private readonly onError: (error: unknown, channel: string) => void,
+  ) {
+    subscriber.on('message', (channel: string, message: string) => {
+      const listeners = this.#listeners.get(channel.slice(this.prefix.length));
+      if (listeners === undefined) return;
+      for (const listener of listeners) listener(message);
+    });
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.publisher.publish(this.prefix + channel, message);
+  }
+
+  subscribe(channel: string, listener: Listener): () => void {
+    let listeners = this.#listeners.get(channel);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.#listeners.set(channel, listeners);
+      // While Redis is down this fails; ioredis resubscribes what it knows of
+      // on reconnect, so a failed first SUBSCRIBE is retried on 'ready'.
+      this.subscriber.subscribe(this.prefix + channel).catch((error: unknown) => this.onError(error, channel));
+    }
+    listeners.add(listener);
+    return () => {
+      const current = this.#listeners.get(channel);
+      if (current === undefined || !current.delete(listener) || current.size > 0) return;
+      this.#listeners.delete(channel);
+      this.subscriber.unsubscribe(this.prefix + channel).catch((error: unknown) => this.onError(error, channel));
+    };
+  }
+
+  /** Re-subscribes every channel with a listener: after a reconnect whose automatic resubscription missed some. */
+  async resubscribeAll(): Promise<void> {
+    const channels = [...this.#listeners.keys()].map((channel) => this.prefix + channel);
+    if (channels.length > 0) await this.subscriber.subscribe(...channels);
+  }
+
+  async close(): Promise<void> {
+    this.#listeners.clear();
+    this.subscriber.disconnect();
+    this.publisher.disconnect();
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Several real Tessera processes on different ports, sharing the machine's
+ * PostgreSQL and Redis: events, revocations, single-use tickets and the
+ * user-count worker's lease all work across processes.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { clusterServicesSkip, postgres, REDIS_URL } from '../helpers/backends.js';
+import { HttpClient } from '../helpers/http-client.js';
+import { spawnTessera, type TesseraProcess } from '../helpers/process.js';
+import { TEST_TICKET_SECRET } from '../helpers/server.js';
+import { RawClient } from '../helpers/ws-client.js';
+
+const skip = await clusterServicesSkip();
+const INTERVAL_MS = 400;
+const ADMIN = `admin-${randomBytes(4).toString('hex')}@example.test`;
+
+describe('a cluster of three processes on PostgreSQL and Redis', { skip }, () => {
+  let nodes: TesseraProcess[] = [];
+  let dropDatabase: () => Promise<void> = async () => {};
+
+  before(async () => {
+    const database = await postgres.create();
+    dropDatabase = database.drop;
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+      TICKET_SECRETS: TEST_TICKET_SECRET,
+      USER_COUNT_INTERVAL_MS: String(INTERVAL_MS),
+      ADMIN_EMAILS: ADMIN,
+    };
+    // One first, so that it runs the migrations alone; then the others.
+    nodes.push(await spawnTessera(env));
+    nodes.push(...(await Promise.all([spawnTessera(env), spawnTessera(env)])));
+  });
+
+  after(async () => {
+    await Promise.all(nodes.map((node) => node.stop('SIGKILL')));
+    await dropDatabase();
+  });
+
+  async function signedIn(node: TesseraProcess, email?: string): Promise<HttpClient> {
+    const client = new HttpClient(node.url);
+    await client.register(email);
+    return client;
+  }
+
+  async function subscribed(node: TesseraProcess, ticket: string, query: string): Promise<RawClient> {
+    const socket = await RawClient.open(node.wsUrl);
+    await socket.init({ token: ticket });
+    socket.subscribe('1', query);
+    return socket;
+  }
+
+  it('delivers to a subscriber on B what is published on A', async () => {
+    const [a, b] = nodes as [TesseraProcess, TesseraProcess];
+    const admin = await signedIn(a, ADMIN);
+    const listener = await signedIn(b);
+    const socket = await subscribed(b, await listener.ticket(), 'subscription { systemAnnouncements { message } }');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // B's SUBSCRIBE reaches Redis
+    const announced = await admin.gql('mutation { systemAnnounce(message: "hello from A") { id } }');
+    assert.equal(announced.body.errors, undefined);
+    const next = await socket.next((m) => m.type === 'next');
+    assert.deepEqual(next.payload, { data: { systemAnnouncements: { message: 'hello from A' } } });
+    socket.close();
+  });
+
+  it('closes the socket on B within 250 ms of a logout on A', async () => {
+    const [a, b] = nodes as [TesseraProcess, TesseraProcess];
+    const user = await signedIn(a);
+    const onB = new HttpClient(b.url);
+    for (const [name, value] of user.cookies) onB.cookies.set(name, value);
+    const socket = await subscribed(b, await onB.ticket(), 'subscription { accountsUserCount }');
+    await socket.next((m) => m.type === 'next'); // live
+    const response = await user.gql('mutation { accountsLogout }');
+    const loggedOutAt = Date.now();
+    assert.equal(response.body.data.accountsLogout, true);
+    const closed = await socket.waitForClose(2000);
+    const delay = Date.now() - loggedOutAt;
+    console.log(`# logout on A closed the socket on B ${delay} ms after the mutation's response`);
+    assert.equal(closed.code, 4403);
+    assert.equal(closed.reason, 'session ended');
+    assert.ok(delay < 250, `closed after ${delay} ms`);
+  });
+
+  it('refuses on B a ticket already used on A', async () => {
+    const [a, b] = nodes as [TesseraProcess, TesseraProcess];
+    const user = await signedIn(a);
+    const ticket = await user.ticket();
+    const first = await RawClient.open(a.wsUrl);
+    await first.init({ token: ticket });
+    const second = await RawClient.open(b.wsUrl);
+    second.send({ type: 'connection_init', payload: { token: ticket } });
+    const closed = await second.waitForClose();
+    assert.deepEqual(closed, { code: 4403, reason: 'ticket already used' });
+    first.close();
+  });
+
+  it('ticks the user-count worker once per interval across the cluster, and fails over when its holder dies', async () => {
+    const holderPid = await (async () => {
+      for (;;) {
+        const line = nodes.flatMap((node) => node.logs).find((l) => l.msg === 'user-count worker lease taken');
+        if (line !== undefined) return line.pid as number;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    const holder = nodes.find((node) => node.child.pid === holderPid);
+    assert.ok(holder !== undefined, 'the lease holder is one of the nodes');
+    const other = nodes.find((node) => node !== holder) as TesseraProcess;
+    const user = await signedIn(other);
+    const socket = await subscribed(other, await user.ticket(), 'subscription { accountsUserCount }');
+
+    const arrivals: number[] = [];
+    const collect = async (count: number) => {
+      while (arrivals.length < count) {
+        const message = await socket.next((m) => m.type === 'next', INTERVAL_MS * 6);
+        const value = message.payload.data.accountsUserCount;
+        assert.ok(Number.isInteger(value) && value >= 1 && value <= 10, `value ${value} in 1..10`);
+        arrivals.push(Date.now());
+      }
+    };
+    await collect(1);
+    const windowStart = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 5));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const inWindow = socket.messages.filter((m) => m.type === 'next').length;
+    console.log(`# ${inWindow} values in ${Date.now() - windowStart} ms at a ${INTERVAL_MS} ms interval with 3 processes`);
+    assert.ok(inWindow >= 4 && inWindow <= 6, `expected about 5 values (one per interval), got ${inWindow}`);
+    await collect(arrivals.length + inWindow);
+
+    holder.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await holder.exited;
+    nodes = nodes.filter((node) => node !== holder);
+    await collect(arrivals.length + 1);
+    const gap = (arrivals.at(-1) as number) - killedAt;
+    console.log(`# after the lease holder was killed, the next value came ${gap} ms later (interval ${INTERVAL_MS} ms)`);
+    assert.ok(gap <= INTERVAL_MS * 2 + 200, `takeover took ${gap} ms`);
+    socket.close();
+  });
+});
