@@ -54,8 +54,10 @@ export class WsAdapter {
       perMessageDeflate: false,
       clientTracking: false,
       maxPayload: options.maxMessageBytes,
-      // Picks graphql-transport-ws when offered; otherwise the engine closes with 4406.
-      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      // Picks graphql-transport-ws when offered; otherwise echoes the first offer so that the
+      // handshake completes and the engine's 4406 reaches the client (answering no subprotocol
+      // to a client that offered one makes it fail the handshake, and it never sees a code).
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : (protocols.values().next().value ?? false)),
     });
     this.#onUpgrade = (request, socket, head) => this.#upgrade(request, socket, head);
     options.server.on('upgrade', this.#onUpgrade);

@@ -1,6 +1,6 @@
 /**
  * WebSocket close codes and reasons a client can see. The 44xx codes are
- * graphql-ws's (PROTOCOL.md); 1001 and 1008 are RFC 6455's. The README lists
+ * graphql-ws's (PROTOCOL.md); 1001, 1009 (sent by `ws` itself) and 1013 are RFC 6455's. The README lists
  * every one; a test checks the two agree.
  */
 export enum CloseCode {
@@ -31,10 +31,11 @@ export const CloseReason = {
   goingAway: 'server shutting down',
   slowConsumer: 'slow consumer: output buffer limit exceeded',
   invalidMessage: 'invalid message',
-  unauthorized: 'unauthorized: send connection_init and wait for connection_ack',
+  // The next four are worded as PROTOCOL.md words them.
+  unauthorized: 'Unauthorized',
   subprotocol: 'subprotocol not acceptable: use graphql-transport-ws',
-  initTimeout: 'connection initialisation timeout',
-  tooManyInits: 'too many initialisation requests',
+  initTimeout: 'Connection initialisation timeout',
+  tooManyInits: 'Too many initialisation requests',
   tooManyConnections: 'too many connections for this user',
   tooManyMessages: 'too many messages per second',
   internal: 'internal server error',
@@ -45,7 +46,7 @@ export const CloseReason = {
   sessionEnded: 'session ended',
   sessionExpired: 'session expired',
   userGone: 'user not found',
-  subscriberExists: (id: string) => `subscriber for ${id} already exists`,
+  subscriberExists: (id: string) => `Subscriber for ${id} already exists`,
 } as const;
 
 const MAX_REASON_BYTES = 123;
