@@ -95,11 +95,14 @@ export class WsAdapter {
     const cookieSecret =
       verdict.originAllowed && cookieHeader !== undefined ? this.options.sessionSecretFromCookie(cookieHeader) : undefined;
     const userAgent = request.headers['user-agent'];
-    this.#perAddress.set(ip, (this.#perAddress.get(ip) ?? 0) + 1);
+    // Counted once the socket exists: ws answers a bad handshake (key, version) itself and
+    // never calls back, and such a request must not hold one of the address's slots forever.
+    // Without verifyClient, handleUpgrade calls back synchronously, so the check above still holds.
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip, userAgent, cookieSecret));
   }
 
   #accept(ws: WebSocket, ip: string, userAgent: string | undefined, cookieSecret: string | undefined): void {
+    this.#perAddress.set(ip, (this.#perAddress.get(ip) ?? 0) + 1);
     const connection = this.options.engine.open(ws, { ip, userAgent, subprotocol: ws.protocol, cookieSecret });
     this.#sockets.set(ws, connection);
     ws.on('message', (data: Buffer, isBinary) => {
