@@ -26,14 +26,23 @@ const REDACT_PATHS = [
 
 const VISIBLE_QUERY_PARAMS = new Set(['operationName']);
 
-/** The URL with every query value but `operationName` replaced: safe to log. */
+// A parameter's name is shown only when it reads like a name (letters and
+// underscores): `?<ticket>` or `?<token>=` puts the secret where the name goes.
+const PLAIN_NAME = /^[A-Za-z_]{1,32}$/;
+
+/** The URL with every query value but `operationName` replaced, and odd names too: safe to log. */
 export function safeUrl(url: string): string {
   const mark = url.indexOf('?');
   if (mark === -1) return url;
-  const params = new URLSearchParams(url.slice(mark + 1));
   const shown: string[] = [];
-  for (const [key, value] of params) {
-    shown.push(`${encodeURIComponent(key)}=${VISIBLE_QUERY_PARAMS.has(key) ? encodeURIComponent(value) : REDACTED}`);
+  for (const part of url.slice(mark + 1).split('&')) {
+    if (part === '') continue;
+    const [key = '', value = ''] = [...new URLSearchParams(part)][0] ?? [];
+    if (!part.includes('=') || !PLAIN_NAME.test(key)) {
+      shown.push(REDACTED);
+      continue;
+    }
+    shown.push(`${key}=${VISIBLE_QUERY_PARAMS.has(key) ? encodeURIComponent(value) : REDACTED}`);
   }
   return `${url.slice(0, mark)}?${shown.join('&')}`;
 }
