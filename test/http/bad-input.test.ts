@@ -203,7 +203,7 @@ for (const { backend, skip } of await backends()) {
     });
 
     it('with Accept: application/json (or none) a parse error is 200 in application/json', async () => {
-      for (const headers of [{ accept: 'application/json' }, {}]) {
+      for (const headers of [{ accept: 'application/json' }, {}] as Record<string, string>[]) {
         const answer = await postJson({ query: '{ accountsMe ' }, headers);
         assert.equal(answer.status, 200);
         assert.match(answer.type, /^application\/json/);

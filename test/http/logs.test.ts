@@ -100,7 +100,7 @@ for (const { backend, skip } of await backends()) {
           `/elsewhere?token=${encodeURIComponent(ticket)}&password=${encodeURIComponent(password)}`,
         ];
         for (const url of urls) {
-          for (const headers of [{}, { 'graphql-require-preflight': '1' }]) {
+          for (const headers of [{}, { 'graphql-require-preflight': '1' }] as Record<string, string>[]) {
             const response = await fetch(`${server.url}${url}`, {
               headers: { ...headers, cookie, authorization: 'Bearer bearer-secret-0a9s8d7f6g' },
             });
