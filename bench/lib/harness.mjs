@@ -1,0 +1,56 @@
+/**
+ * The server side of the bench's IPC: every server module under servers/
+ * calls `serve(start)`; the orchestrator (run.mjs) then drives it with
+ * messages: prepare users, issue tickets, publish, and report its own CPU
+ * time and memory (after forced GCs; the child runs with --expose-gc).
+ */
+import { now } from './clock.mjs';
+
+/**
+ * @param start async ({ host, origin }) => ({ url, prepare(n), tickets(n) → string[],
+ *   broadcast(round), publishUser(index, round), close() })
+ */
+export async function serve(start) {
+  const origin = process.env.BENCH_ORIGIN ?? 'http://bench.local';
+  const server = await start({ host: '127.0.0.1', origin });
+  const handlers = {
+    prepare: async ({ n }) => {
+      await server.prepare(n);
+      return {};
+    },
+    tickets: async ({ n }) => ({ tokens: await server.tickets(n) }),
+    usage: async ({ gc }) => {
+      if (gc) {
+        for (let i = 0; i < 4; i++) {
+          globalThis.gc();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      return { cpu: process.cpuUsage(), memory: process.memoryUsage(), at: now() };
+    },
+    publish: async ({ kind, round, n }) => {
+      const t0 = now();
+      if (kind === 'broadcast') await server.broadcast(round);
+      else for (let i = 0; i < n; i++) server.publishUser(i, round);
+      return { t0 };
+    },
+    stop: async () => {
+      await server.close();
+      setImmediate(() => process.exit(0));
+      return {};
+    },
+  };
+  process.on('message', (message) => {
+    const handler = handlers[message.cmd];
+    if (handler === undefined) {
+      process.send({ id: message.id, error: `unknown command ${message.cmd}` });
+      return;
+    }
+    handler(message).then(
+      (result) => process.send({ id: message.id, ...result }),
+      (error) => process.send({ id: message.id, error: String(error?.stack ?? error) }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send({ ready: true, url: server.url });
+}

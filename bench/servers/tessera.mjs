@@ -1,0 +1,77 @@
+/**
+ * Tessera as `npm start` runs it (startTessera with loadConfig), from the
+ * compiled dist/ (`npm run build`), or from src/ through tsx when the
+ * orchestrator says BENCH_TESSERA_FROM=src. Users and sessions are written
+ * straight to the store: going through HTTP would spend ~50 ms of argon2 per user.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '../lib/harness.mjs';
+import { announcement, broadcastTopic, userTopic } from '../lib/schema.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const fromSource = process.env.BENCH_TESSERA_FROM === 'src';
+const entry = (module) => new URL(fromSource ? `../../src/${module}.ts` : `../../dist/src/${module}.js`, import.meta.url).href;
+if (!fromSource && !existsSync(join(root, 'dist/src/app.js'))) {
+  throw new Error('dist/src/app.js is missing: run `npm run build` in the repository root first');
+}
+const { startTessera } = await import(entry('app'));
+const { loadConfig } = await import(entry('config/config'));
+const { createLogger } = await import(entry('logging/logger'));
+
+// A real argon2id hash (of a password nobody uses): these users never sign in over HTTP.
+const PASSWORD_HASH = '$argon2id$v=19$m=19456,t=2,p=1$YmVuY2hiZW5jaGJlbmNo$0pQ0F9vJtYw3m6G1h1s0h9mQbqH0lI6nqBf9mTi6Jz8';
+
+serve(async ({ host, origin }) => {
+  const scratch = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const config = loadConfig({
+    HOST: host,
+    PORT: '0',
+    NODE_ENV: 'production',
+    DATA_DIR: mkdtempSync(join(scratch, 'tessera-bench-')),
+    TICKET_SECRETS: 'bench-ticket-secret-0123456789abcdef0123456789',
+    TICKET_TTL_SECONDS: '600',
+    ALLOWED_ORIGINS: origin,
+    LOG_LEVEL: 'warn',
+    USER_COUNT_INTERVAL_MS: '0',
+    WS_MAX_CONNECTIONS_PER_IP: '1000000',
+    WS_MAX_CONNECTIONS_PER_USER: '1000',
+    WS_MESSAGES_PER_SECOND: '1000',
+    WS_KEEPALIVE_MS: '0', // no server in the bench sends keep-alive pings
+    COOKIE_SECURE: 'false',
+  });
+  const tessera = await startTessera(config, createLogger(config.logLevel));
+  /** @type {{ userId: string, sessionId: string }[]} */
+  const users = [];
+  return {
+    url: `${tessera.url.replace(/^http/, 'ws')}/graphql`,
+    async prepare(n) {
+      const now = Date.now();
+      for (let start = users.length; start < n; start += 500) {
+        const rows = [];
+        for (let i = start; i < Math.min(n, start + 500); i++) {
+          rows.push({
+            id: `bench-u${i}`,
+            email: `u${i}@bench.local`,
+            email_normalized: `u${i}@bench.local`,
+            name: null,
+            password_hash: PASSWORD_HASH,
+            created_at: now,
+            updated_at: now,
+          });
+        }
+        await tessera.store.db.insertInto('users').values(rows).execute();
+      }
+      for (let i = users.length; i < n; i++) {
+        const { session } = await tessera.services.sessions.create(`bench-u${i}`, 'tessera-bench');
+        users.push({ userId: `bench-u${i}`, sessionId: session.id });
+      }
+    },
+    tickets: (n) => users.slice(0, n).map((user) => tessera.services.tickets.issue(user)),
+    broadcast: (round) => tessera.services.publisher.publish(broadcastTopic, announcement(round)),
+    publishUser: (index, round) => void tessera.services.publisher.publish(userTopic(`bench-u${index}`), round),
+    close: () => tessera.close(),
+  };
+});
