@@ -1,0 +1,110 @@
+/** Parse and validation once per document, with size, token and depth limits. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildSchema, parse, validate } from 'graphql';
+import { depthLimit } from '../../src/graphql/depth-limit.js';
+import { DocumentCache, selectOperation } from '../../src/graphql/document-cache.js';
+
+const schema = buildSchema(`
+  type Node { id: ID! child: Node }
+  type Query { node: Node hello: String }
+`);
+
+const limits = { maxBytes: 4096, maxDepth: 4, maxTokens: 500 };
+const nested = (levels: number) => `{ ${'node { '.repeat(1)}${'child { '.repeat(levels - 2)}id${' }'.repeat(levels - 1)} }`;
+
+function codes(result: ReturnType<DocumentCache['prepare']>): unknown[] {
+  return result.ok ? [] : result.errors.map((error) => error.extensions['code']);
+}
+
+describe('DocumentCache', () => {
+  it('parses and validates a document once: the same source gives the same prepared document', () => {
+    const cache = new DocumentCache(schema, limits);
+    const first = cache.prepare('{ hello }');
+    const second = cache.prepare('{ hello }');
+    assert.ok(first.ok && second.ok);
+    assert.equal(second.prepared, first.prepared);
+    const other = cache.prepare('{ node { id } }');
+    assert.ok(other.ok);
+    assert.notEqual(other.prepared.id, first.prepared.id);
+  });
+
+  it('keeps at most `capacity` documents, dropping the least recently used', () => {
+    const cache = new DocumentCache(schema, limits, 2);
+    const a = cache.prepare('{ hello }');
+    cache.prepare('{ node { id } }');
+    cache.prepare('{ hello }'); // a is now the most recent
+    cache.prepare('{ a: hello }'); // evicts '{ node { id } }'
+    const again = cache.prepare('{ hello }');
+    assert.ok(a.ok && again.ok);
+    assert.equal(again.prepared, a.prepared);
+    const evicted = cache.prepare('{ node { id } }');
+    assert.ok(evicted.ok);
+    assert.ok(evicted.prepared.id > a.prepared.id + 1, 'prepared anew after eviction');
+  });
+
+  it('refuses a parse error as GRAPHQL_PARSE_FAILED, and a schema mismatch as GRAPHQL_VALIDATION_FAILED', () => {
+    const cache = new DocumentCache(schema, limits);
+    assert.deepEqual(codes(cache.prepare('{ hello')), ['GRAPHQL_PARSE_FAILED']);
+    assert.deepEqual(codes(cache.prepare('{ nope }')), ['GRAPHQL_VALIDATION_FAILED']);
+  });
+
+  it('refuses a document over maxBytes (counted in bytes, not characters)', () => {
+    const cache = new DocumentCache(schema, { ...limits, maxBytes: 64 });
+    assert.equal(cache.prepare(`{ hello } # ${'x'.repeat(40)}`).ok, true);
+    const refused = cache.prepare(`{ hello } # ${'é'.repeat(30)}`);
+    assert.deepEqual(codes(refused), ['GRAPHQL_VALIDATION_FAILED']);
+    assert.ok(!refused.ok && /larger than 64 bytes/.test(refused.errors[0]?.message ?? ''));
+  });
+
+  it('refuses a document over maxTokens before validating it', () => {
+    const cache = new DocumentCache(schema, { ...limits, maxTokens: 50 });
+    assert.deepEqual(codes(cache.prepare(`{ ${'hello '.repeat(60)}}`)), ['GRAPHQL_PARSE_FAILED']);
+  });
+
+  it('accepts a document exactly at maxDepth and refuses one level deeper', () => {
+    const cache = new DocumentCache(schema, limits);
+    assert.equal(cache.prepare(nested(4)).ok, true);
+    const deeper = cache.prepare(nested(5));
+    assert.deepEqual(codes(deeper), ['GRAPHQL_VALIDATION_FAILED']);
+    assert.ok(!deeper.ok && /deeper than the limit of 4/.test(deeper.errors[0]?.message ?? ''));
+  });
+});
+
+describe('depthLimit', () => {
+  const check = (source: string, limit = 3) => validate(schema, parse(source), [depthLimit(limit)]).map((error) => error.message);
+
+  it('counts fields through fragments and inline fragments', () => {
+    assert.deepEqual(check('{ node { ...A } } fragment A on Node { child { id } }'), []);
+    assert.equal(check('{ node { ...A } } fragment A on Node { child { child { id } } }').length, 1);
+    assert.equal(check('{ node { ... on Node { child { child { id } } } } }').length, 1);
+  });
+
+  it('terminates on fragment cycles', () => {
+    assert.doesNotThrow(() => check('{ node { ...A } } fragment A on Node { child { ...A } }', 50));
+  });
+
+  it('checks every operation of a document', () => {
+    assert.equal(check('query A { hello } query B { node { child { child { id } } } }').length, 1);
+  });
+});
+
+describe('selectOperation', () => {
+  const cache = new DocumentCache(schema, limits);
+  const prepared = (source: string) => {
+    const result = cache.prepare(source);
+    assert.ok(result.ok);
+    return result.prepared;
+  };
+
+  it('takes the only operation when no name is given', () => {
+    assert.equal(selectOperation(prepared('{ hello }'), undefined)?.operation, 'query');
+  });
+
+  it('needs a name when there are several, and finds it', () => {
+    const doc = prepared('query A { hello } query B { hello }');
+    assert.equal(selectOperation(doc, null), undefined);
+    assert.equal(selectOperation(doc, 'B')?.name?.value, 'B');
+    assert.equal(selectOperation(doc, 'C'), undefined);
+  });
+});
