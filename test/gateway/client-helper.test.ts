@@ -10,7 +10,7 @@ import { createTesseraClient, defaultHttpUrl, fetchTicketOverHttp, isSessionOver
 import { HttpClient } from '../helpers/http-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
