@@ -8,6 +8,7 @@ import { PREFLIGHT_HEADERS } from '../security/csrf.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { registerGraphQLRoute, sendRequestError, type GraphQLRouteOptions } from './graphql-route.js';
+import { registerWeb } from '../web/register-web.js';
 
 export interface HttpServerOptions extends GraphQLRouteOptions {
   readonly logger: Logger;
@@ -65,6 +66,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   );
 
   app.get('/healthz', async () => ({ ok: true }));
+  await registerWeb(app, { origins: options.origins });
   registerGraphQLRoute(app, options);
   return app;
 }

@@ -1,0 +1,103 @@
+/**
+ * GraphiQL at /graphiql in a real browser: the seed's workspace, run the way a
+ * person would: register, accountsMe, then accountsUserCount live over the
+ * WebSocket with a ticket fetched by the page itself; and the seed's manual
+ * flow, a pasted ticket, which works once.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startServer, type TestServer } from '../helpers/server.js';
+import { browserSkip, launch, type LaunchedBrowser, nextValues, record, screenshot, until } from './browser.js';
+import { graphiqlReady, openTab, pasteHeaders, responseText, run } from './graphiql-page.js';
+
+interface InitFrame {
+  readonly type: string;
+  readonly payload?: { readonly token?: string };
+}
+
+const initOf = (sent: readonly string[]): InitFrame | undefined =>
+  sent.map((frame) => JSON.parse(frame) as InitFrame).find((frame) => frame.type === 'connection_init');
+
+describe('GraphiQL at /graphiql', { skip: browserSkip() }, () => {
+  let server: TestServer;
+  let chromium: LaunchedBrowser;
+
+  before(async () => {
+    server = await startServer({ USER_COUNT_INTERVAL_MS: '500' });
+    chromium = await launch();
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await server?.close();
+  });
+
+  test('register, run accountsMe, and watch accountsUserCount arrive over a socket the page authenticates itself', async () => {
+    const page = await chromium.context.newPage();
+    const seen = record(page);
+    const ticketRequests: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && (request.postData() ?? '').includes('accountsMe { token }')) ticketRequests.push(request.url());
+    });
+
+    await page.goto(`${server.url}/graphiql`);
+    await graphiqlReady(page);
+    const tabs = await page.locator('.graphiql-tab-button').allTextContents();
+    assert.deepEqual(tabs, ['accountsRegister', 'accountsLogin', 'accountsMe', 'accountsUserCount', 'systemAnnouncements', 'accountsLogout']);
+
+    await openTab(page, 'accountsRegister');
+    await run(page);
+    await until('the registration result', async () => (await responseText(page)).includes('"email": "ada@example.com"'));
+
+    await openTab(page, 'accountsMe');
+    await run(page);
+    const me = await until('the accountsMe result', async () => {
+      const text = await responseText(page);
+      return text.includes('"token"') ? (JSON.parse(text) as { data: { accountsMe: { user: { email: string }; token: string } } }) : undefined;
+    });
+    assert.equal(me.data.accountsMe.user.email, 'ada@example.com');
+    const copiedToken = me.data.accountsMe.token;
+
+    // Nothing pasted: the page fetches a ticket over HTTP (with the cookie) and sends it in connection_init.
+    await openTab(page, 'accountsUserCount');
+    await run(page);
+    const socket = await until('a WebSocket', () => seen.sockets[0]);
+    assert.equal(socket.url, `${server.wsUrl}`);
+    const values = await until('two accountsUserCount values', () => {
+      const found = nextValues(socket, 'accountsUserCount');
+      return found.length >= 2 ? found : undefined;
+    });
+    for (const value of values) assert.ok(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 10, `1..10: ${value}`);
+    const init = initOf(socket.sent);
+    assert.match(init?.payload?.token ?? '', /^t1\./, 'connection_init carries a ticket');
+    assert.notEqual(init?.payload?.token, copiedToken, 'a fresh ticket, not one a person copied');
+    assert.ok(ticketRequests.length >= 1, 'the ticket came from accountsMe { token } over HTTP');
+    assert.ok(!socket.url.includes('token'), 'no ticket in the URL');
+    await until('the value in the result pane', async () => /"accountsUserCount": ([1-9]|10)\b/.test(await responseText(page)));
+
+    await screenshot(page, 'graphiql');
+
+    // The stop button ends the subscription; the page's lazy socket closes.
+    await run(page);
+    await until('the socket to close', () => socket.closed);
+
+    // The seed's manual flow: the token from accountsMe pasted into Headers. It is sent in connection_init, once.
+    await pasteHeaders(page, JSON.stringify({ token: copiedToken }));
+    await run(page);
+    const manual = await until('a second WebSocket', () => seen.sockets[1]);
+    await until('two values on the pasted ticket', () => nextValues(manual, 'accountsUserCount').length >= 2);
+    assert.equal(initOf(manual.sent)?.payload?.token, copiedToken);
+    await run(page);
+    await until('the manual socket to close', () => manual.closed);
+
+    // The same ticket again: refused, and GraphiQL says why.
+    await run(page);
+    const replay = await until('a third WebSocket', () => seen.sockets[2]);
+    await until('the refusal in the result pane', async () => (await responseText(page)).includes('4403'));
+    assert.match(await responseText(page), /ticket already used/);
+    assert.equal(nextValues(replay, 'accountsUserCount').length, 0);
+
+    assert.deepEqual(seen.consoleErrors, [], 'no console errors (a CSP violation would show here)');
+    await page.close();
+  });
+});
