@@ -26,9 +26,16 @@ export interface GraphQLRouteOptions {
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 
+/** Whether the Accept header lists application/graphql-response+json with a non-zero quality. */
 function wantsGraphQLResponse(request: FastifyRequest): boolean {
   const accept = request.headers.accept;
-  return typeof accept === 'string' && accept.includes(GRAPHQL_RESPONSE);
+  if (typeof accept !== 'string') return false;
+  return accept.split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== GRAPHQL_RESPONSE) return false;
+    const quality = params.find((param) => param.startsWith('q='));
+    return quality === undefined || Number(quality.slice(2)) > 0;
+  });
 }
 
 /** Sends `{ errors: [...] }` for a request that never reached execution. */

@@ -202,8 +202,9 @@ for (const { backend, skip } of await backends()) {
       assert.match(request.type, /^application\/graphql-response\+json/);
     });
 
-    it('with Accept: application/json (or none) a parse error is 200 in application/json', async () => {
-      for (const headers of [{ accept: 'application/json' }, {}] as Record<string, string>[]) {
+    it('with Accept: application/json (or none, or graphql-response+json at q=0) a parse error is 200 in application/json', async () => {
+      const refusing = { accept: `${GRAPHQL_RESPONSE};q=0, application/json` };
+      for (const headers of [{ accept: 'application/json' }, {}, refusing] as Record<string, string>[]) {
         const answer = await postJson({ query: '{ accountsMe ' }, headers);
         assert.equal(answer.status, 200);
         assert.match(answer.type, /^application\/json/);
