@@ -6,7 +6,7 @@
 import { ClientError, ErrorCode } from '../graphql/errors.js';
 import type { UsersRepo } from '../store/users-repo.js';
 import type { SessionRow, UserRow } from '../store/tables.js';
-import { checkEmail, checkName, checkPassword, normalizeEmail } from './input-rules.js';
+import { checkEmail, checkName, checkPassword, hasControlCharacter, normalizeEmail } from './input-rules.js';
 import { burnVerificationTime, hashPassword, verifyPassword } from './passwords.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Sessions } from './sessions.js';
@@ -65,8 +65,9 @@ export class Accounts {
   ): Promise<SignIn> {
     const email = normalizeEmail(input.email);
     this.#limit(client.ip, email);
-    // Over-long input is refused the same way as a wrong password (and before hashing it).
-    if (input.password.length > 4 * 1024 || email.length > 254) throw invalidCredentials();
+    // Over-long input, or an email no account can have, is refused the same way as
+    // a wrong password (and before hashing it or querying with it).
+    if (input.password.length > 4 * 1024 || email.length > 254 || hasControlCharacter(email)) throw invalidCredentials();
     const user = await this.users.byNormalizedEmail(email);
     if (user === undefined) {
       await burnVerificationTime(input.password);

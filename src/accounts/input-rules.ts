@@ -3,6 +3,13 @@ import { badInput } from '../graphql/errors.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './passwords.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// PostgreSQL text cannot hold NUL; no control character belongs in an email or a name.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Whether the text has a control character (NUL included), which no stored field may hold. */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL.test(text);
+}
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -10,7 +17,7 @@ export function normalizeEmail(email: string): string {
 
 export function checkEmail(email: string, field = 'email'): string {
   const trimmed = email.trim();
-  if (trimmed.length > 254 || !EMAIL.test(trimmed)) throw badInput(field, 'Enter a valid email address.');
+  if (trimmed.length > 254 || !EMAIL.test(trimmed) || CONTROL.test(trimmed)) throw badInput(field, 'Enter a valid email address.');
   return trimmed;
 }
 
@@ -26,5 +33,6 @@ export function checkName(name: string | null | undefined, field = 'name'): stri
   if (name === null || name === undefined) return null;
   const trimmed = name.trim();
   if (trimmed.length > 200) throw badInput(field, 'Name must be at most 200 characters long.');
+  if (CONTROL.test(trimmed)) throw badInput(field, 'Name must not contain control characters.');
   return trimmed === '' ? null : trimmed;
 }

@@ -174,6 +174,10 @@ for (const { backend, skip } of await backends()) {
         [{ email: 'short@example.test', password: '1234567' }, 'password'],
         [{ email: 'long@example.test', password: 'p'.repeat(1025) }, 'password'],
         [{ email: 'name@example.test', password: 'correct horse battery', name: 'n'.repeat(201) }, 'name'],
+        // PostgreSQL text cannot hold NUL: refused as input on every store, never a database error.
+        [{ email: 'nul\u0000@example.test', password: 'correct horse battery' }, 'email'],
+        [{ email: 'ctl@example.test', password: 'correct horse battery', name: 'Ada\u0000Lovelace' }, 'name'],
+        [{ email: 'ctl@example.test', password: 'correct horse battery', name: 'Ada\u001bLovelace' }, 'name'],
       ];
       for (const [variables, field] of cases) {
         const answer = await postJson({ query: REGISTER, variables });
@@ -182,6 +186,14 @@ for (const { backend, skip } of await backends()) {
         assert.equal(answer.body.data, null);
         assert.equal(answer.headers.getSetCookie().length, 0);
       }
+    });
+
+    it('a login with a control character in the email is INVALID_CREDENTIALS, never a database error', async () => {
+      const answer = await postJson({
+        query: 'mutation ($e: String!) { accountsLogin(email: $e, password: "correct horse battery") { id } }',
+        variables: { e: 'nul\u0000@example.test' },
+      });
+      assert.equal(first(answer)?.extensions?.['code'], 'INVALID_CREDENTIALS');
     });
 
     it('with Accept: application/graphql-response+json a parse error is 400 in that media type', async () => {

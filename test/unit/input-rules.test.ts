@@ -24,7 +24,7 @@ describe('input rules', () => {
     assert.equal(checkEmail(' Ada.Lovelace+x@Example.co.uk '), 'Ada.Lovelace+x@Example.co.uk');
   });
 
-  for (const email of ['', 'plain', 'a@b', '@example.com', 'a@example.', 'a b@example.com', 'a@@example.com', `${'a'.repeat(250)}@example.com`]) {
+  for (const email of ['nul\u0000@example.com', 'tab\t@example.com', 'del\u007f@example.com', '', 'plain', 'a@b', '@example.com', 'a@example.', 'a b@example.com', 'a@@example.com', `${'a'.repeat(250)}@example.com`]) {
     it(`refuses the email ${JSON.stringify(email.slice(0, 30))} naming the field`, () => {
       assert.equal(refusedField(() => checkEmail(email)), 'email');
     });
@@ -49,5 +49,7 @@ describe('input rules', () => {
     assert.equal(checkName(null), null);
     assert.equal(checkName(undefined), null);
     assert.equal(refusedField(() => checkName('n'.repeat(201))), 'name');
+    assert.equal(refusedField(() => checkName('Ada\u0000')), 'name');
+    assert.equal(refusedField(() => checkName('Ada\nLovelace')), 'name');
   });
 });
