@@ -7,7 +7,7 @@ import { ClientError, ErrorCode } from '../graphql/errors.js';
 import type { UsersRepo } from '../store/users-repo.js';
 import type { SessionRow, UserRow } from '../store/tables.js';
 import { checkEmail, checkName, checkPassword, hasControlCharacter, normalizeEmail } from './input-rules.js';
-import { burnVerificationTime, hashPassword, verifyPassword } from './passwords.js';
+import { burnVerificationTime, hashPassword, prepareDecoy, verifyPassword } from './passwords.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { Sessions } from './sessions.js';
 import { newId } from './session-token.js';
@@ -32,7 +32,9 @@ export class Accounts {
     private readonly sessions: Sessions,
     private readonly limiters: AuthLimiters,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    prepareDecoy();
+  }
 
   async register(
     input: { email: string; password: string; name?: string | null | undefined },

@@ -24,7 +24,14 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
 // Verified against when the email is unknown, so that a miss costs the same
 // time as a wrong password and response times do not reveal which accounts exist.
 let decoy: Promise<string> | undefined;
-export async function burnVerificationTime(password: string): Promise<void> {
+
+/** Hashes the decoy ahead of time, so that the first unknown email costs no more than later ones. */
+export function prepareDecoy(): void {
   decoy ??= hashPassword('tessera-decoy-password-never-matches');
-  await verifyPassword(await decoy, password);
+  decoy.catch(() => {}); // a failure surfaces where the decoy is awaited
+}
+
+export async function burnVerificationTime(password: string): Promise<void> {
+  prepareDecoy();
+  await verifyPassword(await (decoy as Promise<string>), password);
 }
