@@ -195,6 +195,25 @@ describe('cookie authentication on the upgrade', () => {
     client.close();
   });
 
+  test('a cookie socket whose session ends between the upgrade and connection_init is not bound to the ended session', async () => {
+    const leaving = new HttpClient(server.url);
+    await leaving.register();
+    const client = await RawClient.open(server.wsUrl, { headers: { cookie: leaving.cookieHeader as string }, origin: 'https://app.example' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await leaving.gql('mutation { accountsLogout }');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.send({ type: 'connection_init' });
+    const answer = await client.next((m) => m.type === 'connection_ack');
+    if (answer !== undefined) {
+      client.subscribe('me', '{ accountsMe { user { id } } }');
+      const me = await client.next((m) => m.id === 'me');
+      assert.equal(me?.payload.data.accountsMe, null, 'acknowledged, but only as anonymous');
+      client.close();
+    } else {
+      assert.deepEqual(await client.waitForClose(), { code: 4403, reason: 'session ended' });
+    }
+  });
+
   test('the cookie of a logged-out session is anonymous', async () => {
     const gone = new HttpClient(server.url);
     await gone.register();

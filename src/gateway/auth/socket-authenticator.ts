@@ -29,7 +29,12 @@ export class SocketAuthenticator {
   ): Promise<SocketAuth> {
     const token = payload?.['token'];
     if (token === undefined || token === null || token === '') {
-      return { ok: true, auth: cookieAuth === undefined ? undefined : await cookieAuth };
+      const fromCookie = cookieAuth === undefined ? undefined : await cookieAuth;
+      if (fromCookie === undefined) return { ok: true, auth: undefined };
+      // The cookie was resolved at the upgrade; a logout since then was announced before this
+      // socket was watched, so look again: an ended session leaves the socket anonymous.
+      const session = await this.sessions.check(fromCookie.session.id);
+      return { ok: true, auth: session.status === 'live' ? session.auth : undefined };
     }
     const check = await this.tickets.redeem(token);
     if (!check.ok) return { ok: false, reason: check.reason };
