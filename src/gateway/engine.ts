@@ -235,7 +235,9 @@ export class Engine {
     let due = 0;
     while (due < queue.length && (queue[due] as { deadline: number }).deadline <= now) {
       const { connection } = queue[due] as { connection: Connection };
-      if (connection.state === 'awaiting-init' || connection.state === 'initialising') {
+      // Only a client that sent no connection_init in time (PROTOCOL.md); one whose credential
+      // is still being checked did send it, and a slow store must not look like its fault.
+      if (connection.state === 'awaiting-init') {
         connection.close(CloseCode.ConnectionInitialisationTimeout, CloseReason.initTimeout);
       }
       due++;
