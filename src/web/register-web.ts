@@ -5,8 +5,10 @@
  * browser security headers: they live in their own encapsulated plugin, so
  * helmet's hook never touches /graphql or /healthz.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
@@ -42,14 +44,36 @@ export function socketOriginFor(host: string | undefined, origins: OriginPolicy)
   return undefined;
 }
 
-/** The Content-Security-Policy directives: this origin only, nothing inline, no framing. */
-export function cspDirectives(origins: OriginPolicy): Record<string, Array<string | ((req: IncomingMessage) => string)>> {
+type Directive = string | ((req: IncomingMessage, res: ServerResponse) => string);
+
+/** Where a page's HTML says which nonce its own injected <style> elements may carry. */
+export const NONCE_PLACEHOLDER = '__CSP_NONCE__';
+
+/** One fresh nonce per response, for style-src only (never for scripts). */
+const styleNonces = new WeakMap<ServerResponse, string>();
+
+function styleNonce(res: ServerResponse): string {
+  let nonce = styleNonces.get(res);
+  if (nonce === undefined) {
+    nonce = randomBytes(16).toString('base64');
+    styleNonces.set(res, nonce);
+  }
+  return nonce;
+}
+
+/**
+ * The Content-Security-Policy directives: this origin only, no inline script,
+ * no framing. Inline <style> only with the response's nonce: GraphiQL's
+ * dialogs inject one small stylesheet (react-remove-scroll), which would
+ * otherwise need 'unsafe-inline'.
+ */
+export function cspDirectives(origins: OriginPolicy): Record<string, Directive[]> {
   return {
     defaultSrc: ["'self'"],
     baseUri: ["'none'"],
     scriptSrc: ["'self'"],
     scriptSrcAttr: ["'none'"],
-    styleSrc: ["'self'"],
+    styleSrc: ["'self'", (_req, res) => `'nonce-${styleNonce(res)}'`],
     // GraphiQL's stylesheet embeds its fonts and icons as data: URLs (bundled, not remote).
     imgSrc: ["'self'", 'data:'],
     fontSrc: ["'self'", 'data:'],
@@ -96,13 +120,20 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
       prefix: '/assets/',
       index: false,
       list: false,
+      decorateReply: false,
       // Names are not content-hashed: revalidate every time (cheap, with ETag).
       cacheControl: false,
       setHeaders: (res) => res.setHeader('cache-control', 'no-cache'),
     });
 
-    const page = (file: string) => (_request: unknown, reply: FastifyReply) =>
-      reply.header('cache-control', 'no-cache').sendFile(file, webDir);
+    // Read on every request (they are small), so a rebuild shows without a restart.
+    const page = (file: string) => async (_request: unknown, reply: FastifyReply) => {
+      const html = await readFile(join(webDir, file), 'utf8');
+      return reply
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(html.replaceAll(NONCE_PLACEHOLDER, styleNonce(reply.raw)));
+    };
     for (const [path, file] of PAGES) web.get(path, page(file));
   });
 }

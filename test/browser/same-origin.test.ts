@@ -25,10 +25,12 @@ function assertPageHeaders(response: Response | null, server: TestServer): void 
   assert.deepEqual(directives.get('script-src'), ["'self'"]);
   assert.deepEqual(directives.get('connect-src'), ["'self'", server.wsUrl.replace(/\/graphql$/, '')]);
   assert.deepEqual(directives.get('frame-ancestors'), ["'none'"]);
-  // No remote origin anywhere in the policy: only 'self', 'none', data: and our own socket.
+  assert.match((directives.get('style-src') ?? []).join(' '), /^'self' 'nonce-[A-Za-z0-9+/]{22}=='$/);
+  // No remote origin anywhere in the policy: only 'self', 'none', data:, a nonce and our own socket.
   for (const [name, values] of directives) {
     for (const value of values) {
-      assert.ok(["'self'", "'none'", 'data:', server.wsUrl.replace(/\/graphql$/, '')].includes(value), `${name} ${value}`);
+      const allowed = ["'self'", "'none'", 'data:', server.wsUrl.replace(/\/graphql$/, '')].includes(value) || /^'nonce-/.test(value);
+      assert.ok(allowed, `${name} ${value}`);
     }
   }
   assert.equal(headers['x-content-type-options'], 'nosniff');
@@ -72,6 +74,12 @@ describe('no request leaves the machine', { skip: browserSkip() }, () => {
     await run(graphiql);
     await until('two values in GraphiQL', () => graphiqlSeen.sockets[0] !== undefined && nextValues(graphiqlSeen.sockets[0], 'accountsUserCount').length >= 2);
     await run(graphiql);
+    // A dialog injects a <style> (admitted only by the response's nonce); the docs come from the bundled schema.
+    await graphiql.getByRole('button', { name: 'Open settings dialog' }).click();
+    await graphiql.getByRole('dialog').waitFor();
+    await graphiql.keyboard.press('Escape');
+    await graphiql.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+    await graphiql.locator('.graphiql-doc-explorer', { hasText: 'subscription' }).waitFor();
 
     const origin = server.url;
     const socketOrigin = server.wsUrl.replace(/\/graphql$/, '');

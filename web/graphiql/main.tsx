@@ -6,8 +6,10 @@ import './page.css';
 import { graphqlHttpUrl, graphqlWsUrl } from '../shared/endpoints.js';
 import { createTesseraFetcher } from './fetcher.js';
 import { tesseraSchema } from './schema.js';
+import { adoptStyleNonce } from './style-nonce.js';
 import { WORKSPACE } from './workspace.js';
 
+adoptStyleNonce();
 const fetcher = createTesseraFetcher({ httpUrl: graphqlHttpUrl(), wsUrl: graphqlWsUrl() });
 const container = document.getElementById('graphiql');
 if (container === null) throw new Error('no #graphiql element');
