@@ -68,7 +68,10 @@ for (const { backend, skip } of await backends()) {
         rememberCookies(logout.setCookies.filter((line) => !/^[^=]+=;/.test(line)), 'logout');
 
         assertAbsent(server.logs, secrets);
-        assert.ok(server.logs.filter((line) => line.includes('request completed')).length >= 7, 'one line per request');
+        for (const line of server.logs) assert.doesNotThrow(() => JSON.parse(line), line.slice(0, 200));
+        const requests = server.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request completed');
+        assert.equal(requests.length, 7, 'one line per request: register, failed login, login, me, sessions, change password, logout');
+        assert.ok(requests.every((line) => line.req?.method === 'POST' && line.res?.statusCode === 200));
       } finally {
         await server.close();
       }
