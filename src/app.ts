@@ -165,8 +165,11 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
         await worker.stop();
         // Stop accepting and let in-flight requests finish, while the sockets get 1001.
         const httpClosed = http.close();
+        // A keep-alive connection that was busy when closing began becomes idle once its
+        // response is out; Fastify only closes the idle ones at the start, so keep closing them.
+        const reaper = setInterval(() => http.server.closeIdleConnections(), 25);
         await sockets.close();
-        await httpClosed;
+        await httpClosed.finally(() => clearInterval(reaper));
         await infrastructure.close();
         await store.close();
       })()),

@@ -34,6 +34,8 @@ export function isStoreUnavailable(error: unknown): boolean {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     if (/timeout exceeded when trying to connect|Connection terminated/i.test(e.message)) return true;
+    // ioredis, while Redis is unreachable (the offline queue is off: see redis-connection.ts).
+    if (/Stream isn't writeable|Connection is closed|max retries per request/i.test(e.message)) return true;
     if (e instanceof AggregateError && e.errors.some(isStoreUnavailable)) return true;
   }
   return false;

@@ -63,8 +63,11 @@ function redact(url: string): string {
 
 function openPostgres(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes, connectionTimeoutMillis: 5000 });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  // A client losing its connection must not crash the process: idle ones report
+  // through the pool, checked-out ones through their own 'error' event (the
+  // running query is rejected as well, and answered 503). The next query reconnects.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect: 'postgres', description: redact(url), close: () => db.destroy() };
 }
