@@ -171,7 +171,7 @@ describe('session expiry closes sockets with 4403 "session expired"', () => {
       const expiresAt = Date.parse(sessions.body.data.accountsSessions.find((s: { current: boolean }) => s.current).expiresAt);
       const wallAtMeasure = Date.now() - performance.now();
       assert.deepEqual(await socket.client.waitForClose(5000), { code: CloseCode.Forbidden, reason: CloseReason.sessionExpired });
-      const delay = wallAtMeasure + (socket.closedAt as number) - expiresAt;
+      const delay = wallAtMeasure + Number(socket.closedAt) - expiresAt;
       report(t, 'idle expiry', [delay], 'the session’s expiresAt');
       assert.ok(delay >= -50, `not before the session expired (${delay} ms)`);
       assert.ok(delay < BOUND_MS, `closed ${delay} ms after expiry`);
