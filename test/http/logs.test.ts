@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { RawClient } from '../helpers/ws-client.js';
 import { backends } from '../helpers/backends.js';
 import { HttpClient, uniqueEmail } from '../helpers/http-client.js';
 import { startServer } from '../helpers/server.js';
@@ -109,6 +110,12 @@ for (const { backend, skip } of await backends()) {
             });
             await response.arrayBuffer();
           }
+        }
+        // The seed's weak spot: a ticket in the socket URL (refused or not, it must not be logged).
+        for (const origin of [server.url, 'https://evil.example']) {
+          const socket = await RawClient.open(`${server.wsUrl}?token=${encodeURIComponent(ticket)}`, { origin, headers: { cookie } }).catch(() => undefined);
+          socket?.close();
+          await socket?.closed;
         }
         assertAbsent(server.logs, secrets);
         const urlsLogged = server.logs.filter((line) => line.includes('request completed') && line.includes('"GET"'));
