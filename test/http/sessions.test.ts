@@ -146,6 +146,8 @@ for (const { backend, skip } of await backends()) {
           assert.equal(await signedIn(used), true, `still signed in after ${(i + 1) * 300} ms of regular use`);
         }
         assert.equal(await signedIn(idle), false, 'the session left idle expired');
+        const listed = (await used.gql(SESSION_ID)).body.data.accountsSessions as { current: boolean }[];
+        assert.deepEqual(listed.map((s) => s.current), [true], 'accountsSessions no longer lists the expired session');
         await sleep(1300);
         assert.equal(await signedIn(used), false, 'after an idle pause the used session expired too');
       } finally {
