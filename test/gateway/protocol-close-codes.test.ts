@@ -133,6 +133,43 @@ describe('protocol close codes', () => {
     assert.equal(client.ws.readyState, client.ws.OPEN);
   });
 
+  test('a document that does not validate gets one error message (no complete) and the socket stays open', async () => {
+    const client = await authenticated();
+    client.subscribe('bad', '{ noSuchField }');
+    client.subscribe('unparsable', 'subscription {');
+    const bad = await client.next((m) => m.id === 'bad');
+    assert.equal(bad.type, 'error');
+    assert.equal(bad.payload[0].extensions.code, 'GRAPHQL_VALIDATION_FAILED');
+    const unparsable = await client.next((m) => m.id === 'unparsable');
+    assert.equal(unparsable.type, 'error');
+    assert.equal(unparsable.payload[0].extensions.code, 'GRAPHQL_PARSE_FAILED');
+    await client.expectNothing(100, (m) => m.type === 'complete');
+    assert.equal(client.ws.readyState, client.ws.OPEN);
+  });
+
+  test('a mutation that fails in its resolver answers next with the errors, then complete', async () => {
+    const client = await connect();
+    await client.init();
+    client.subscribe('m', 'mutation { systemAnnounce(message: "hi") { id } }');
+    const next = await client.next((m) => m.id === 'm');
+    assert.equal(next.type, 'next');
+    assert.equal(next.payload.data, null);
+    assert.equal(next.payload.errors[0].extensions.code, 'UNAUTHENTICATED');
+    assert.equal((await client.next((m) => m.id === 'm')).type, 'complete');
+  });
+
+  test('variables are applied, and bad variables answer an error message', async () => {
+    const client = await authenticated();
+    const query = 'mutation ($m: String!) { systemAnnounce(message: $m) { id } }';
+    client.send({ id: 'v', type: 'subscribe', payload: { query, variables: { m: 42 } } });
+    const answer = await client.next((m) => m.id === 'v');
+    assert.equal(answer.type, 'error');
+    client.send({ id: 'w', type: 'subscribe', payload: { query: 'subscription ($x: Int!) { accountsUserCount }', variables: {} } });
+    const unused = await client.next((m) => m.id === 'w');
+    assert.equal(unused.type, 'error');
+    assert.equal(client.ws.readyState, client.ws.OPEN);
+  });
+
   test('4409: a subscribe reusing the id of a running subscription closes with "Subscriber for <id> already exists"', async () => {
     const client = await authenticated();
     client.subscribe('dup', SUBSCRIPTION);
