@@ -8,46 +8,50 @@ import {
   type ValidationContext,
 } from 'graphql';
 
-function depthOf(
-  set: SelectionSetNode | undefined,
-  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
-  visiting: Set<string>,
-  limit: number,
-  depth: number,
-): number {
-  if (set === undefined || depth > limit) return depth;
-  let deepest = depth;
-  for (const selection of set.selections) {
-    let next = depth;
-    if (selection.kind === Kind.FIELD) {
-      next = depthOf(selection.selectionSet, fragments, visiting, limit, depth + 1);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      next = depthOf(selection.selectionSet, fragments, visiting, limit, depth);
-    } else {
-      const name = selection.name.value;
-      const fragment = fragments.get(name);
-      if (fragment !== undefined && !visiting.has(name)) {
-        visiting.add(name);
-        next = depthOf(fragment.selectionSet, fragments, visiting, limit, depth);
-        visiting.delete(name);
-      }
-    }
-    if (next > deepest) deepest = next;
-    if (deepest > limit) break;
-  }
-  return deepest;
-}
-
 export function depthLimit(limit: number): (context: ValidationContext) => ASTVisitor {
   return (context) => {
     const fragments = new Map<string, FragmentDefinitionNode>();
     for (const definition of context.getDocument().definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
     }
+    // A fragment adds the same depth wherever it is spread, so each is measured
+    // once: walking every spread anew is exponential in a document whose
+    // fragments each spread the next one twice.
+    const measured = new Map<string, number>();
+    const measuring = new Set<string>();
+
+    function fragmentDepth(name: string): number {
+      const known = measured.get(name);
+      if (known !== undefined) return known;
+      const fragment = fragments.get(name);
+      // Unknown fragments and cycles are reported by the specified rules.
+      if (fragment === undefined || measuring.has(name)) return 0;
+      measuring.add(name);
+      const depth = depthOf(fragment.selectionSet);
+      measuring.delete(name);
+      measured.set(name, depth);
+      return depth;
+    }
+
+    /** How many fields deep the selection set goes; a leaf field counts 1. */
+    function depthOf(set: SelectionSetNode | undefined): number {
+      if (set === undefined) return 0;
+      let deepest = 0;
+      for (const selection of set.selections) {
+        const depth =
+          selection.kind === Kind.FIELD
+            ? 1 + depthOf(selection.selectionSet)
+            : selection.kind === Kind.INLINE_FRAGMENT
+              ? depthOf(selection.selectionSet)
+              : fragmentDepth(selection.name.value);
+        if (depth > deepest) deepest = depth;
+      }
+      return deepest;
+    }
+
     return {
       OperationDefinition(node) {
-        const depth = depthOf(node.selectionSet, fragments, new Set(), limit, 0);
-        if (depth > limit) {
+        if (depthOf(node.selectionSet) > limit) {
           context.reportError(new GraphQLError(`The document is nested deeper than the limit of ${limit}.`, { nodes: node }));
         }
       },

@@ -94,6 +94,17 @@ for (const { backend, skip } of await backends()) {
       assert.match(answer.body.errors?.map((error) => error.message).join('\n') ?? '', /deeper than the limit/);
     });
 
+    it('a document whose fragments each spread the next twice is answered at once, not in exponential time', async () => {
+      let query = 'mutation { ...F0 }';
+      for (let i = 0; i < 26; i++) query += ` fragment F${i} on Mutation { ...F${i + 1} ...F${i + 1} }`;
+      query += ' fragment F26 on Mutation { accountsLogout }';
+      const started = performance.now();
+      const answer = await postJson({ query });
+      const elapsed = performance.now() - started;
+      assert.deepEqual(answer.body, { data: { accountsLogout: false } });
+      assert.ok(elapsed < 2000, `took ${elapsed.toFixed(0)} ms`);
+    });
+
     it('a pathologically nested or very long document is refused before validation', async () => {
       const nested = await postJson({ query: `{ ${'a { '.repeat(3000)}b${' }'.repeat(3000)} }` });
       assert.equal(nested.status, 200);

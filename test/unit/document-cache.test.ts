@@ -80,6 +80,17 @@ describe('depthLimit', () => {
     assert.equal(check('{ node { ... on Node { child { child { id } } } } }').length, 1);
   });
 
+  it('measures each fragment once: fragments that each spread the next twice take linear, not exponential, time', () => {
+    let source = '{ ...F0 }';
+    for (let i = 0; i < 24; i++) source += ` fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`;
+    source += ' fragment F24 on Query { node { child { id } } }';
+    const started = performance.now();
+    assert.deepEqual(check(source), []);
+    assert.equal(check(source.replace('{ node { child { id } } }', '{ node { child { child { id } } } }')).length, 1);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
+  });
+
   it('terminates on fragment cycles', () => {
     assert.doesNotThrow(() => check('{ node { ...A } } fragment A on Node { child { ...A } }', 50));
   });
