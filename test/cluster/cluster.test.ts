@@ -11,6 +11,7 @@ import { HttpClient } from '../helpers/http-client.js';
 import { spawnTessera, type TesseraProcess } from '../helpers/process.js';
 import { TEST_TICKET_SECRET } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
+import { Redis } from 'ioredis';
 
 const skip = await clusterServicesSkip();
 const INTERVAL_MS = 400;
@@ -19,6 +20,7 @@ const ADMIN = `admin-${randomBytes(4).toString('hex')}@example.test`;
 describe('a cluster of three processes on PostgreSQL and Redis', { skip }, () => {
   let nodes: TesseraProcess[] = [];
   let dropDatabase: () => Promise<void> = async () => {};
+  const prefix = `test-${randomBytes(4).toString('hex')}:`;
 
   before(async () => {
     const database = await postgres.create();
@@ -26,7 +28,7 @@ describe('a cluster of three processes on PostgreSQL and Redis', { skip }, () =>
     const env = {
       DATABASE_URL: database.url,
       REDIS_URL,
-      REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+      REDIS_KEY_PREFIX: prefix,
       TICKET_SECRETS: TEST_TICKET_SECRET,
       USER_COUNT_INTERVAL_MS: String(INTERVAL_MS),
       ADMIN_EMAILS: ADMIN,
@@ -65,6 +67,32 @@ describe('a cluster of three processes on PostgreSQL and Redis', { skip }, () =>
     const next = await socket.next((m) => m.type === 'next');
     assert.deepEqual(next.payload, { data: { systemAnnouncements: { message: 'hello from A' } } });
     socket.close();
+  });
+
+  it("subscribes a Redis channel while a process has local subscribers, and drops it after the last one leaves", async () => {
+    const [, , c] = nodes as [TesseraProcess, TesseraProcess, TesseraProcess];
+    const user = await signedIn(c);
+    const me = await user.gql('{ accountsMe { user { id } } }');
+    const channel = `${prefix}topic:user_count:${me.body.data.accountsMe.user.id}`;
+    const redis = new Redis(REDIS_URL);
+    try {
+      const subscribers = async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
+      assert.equal(await subscribers(), 0);
+      const first = await subscribed(c, await user.ticket(), 'subscription { accountsUserCount }');
+      const second = await subscribed(c, await user.ticket(), 'subscription { accountsUserCount }');
+      await first.next((m) => m.type === 'next');
+      assert.equal(await subscribers(), 1, 'one Redis subscription for the process, however many local subscribers');
+      first.close();
+      await first.closed;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(await subscribers(), 1, 'kept while a local subscriber remains');
+      second.close();
+      await second.closed;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(await subscribers(), 0, 'dropped after the last one left');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('closes the socket on B within 250 ms of a logout on A', async () => {
