@@ -94,10 +94,15 @@ const PAGES: ReadonlyArray<readonly [string, string]> = [
 
 const NOT_BUILT = 'The web pages are not built: run `npm run build:web` (or `npm run build`), then reload.\n';
 
+function isMissingFile(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
+}
+
 export async function registerWeb(app: FastifyInstance, options: WebOptions): Promise<void> {
   const webDir = options.webDir ?? defaultWebDir();
-  const built = existsSync(join(webDir, 'demo.html')) && existsSync(join(webDir, 'assets'));
-  if (!built) app.log.warn({ webDir }, 'web pages not built; / and /graphiql answer 503 until `npm run build:web`');
+  if (!existsSync(join(webDir, 'demo.html'))) {
+    app.log.warn({ webDir }, 'web pages not built; / and /graphiql answer 503 until `npm run build:web`');
+  }
 
   await app.register(async (web) => {
     await web.register(helmet, {
@@ -108,13 +113,7 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
       strictTransportSecurity: false,
     });
 
-    if (!built) {
-      for (const [path] of PAGES) {
-        web.get(path, (_request, reply) => reply.code(503).type('text/plain; charset=utf-8').send(NOT_BUILT));
-      }
-      return;
-    }
-
+    // A missing folder only costs a warning: files built later are served.
     await web.register(fastifyStatic, {
       root: join(webDir, 'assets'),
       prefix: '/assets/',
@@ -126,9 +125,15 @@ export async function registerWeb(app: FastifyInstance, options: WebOptions): Pr
       setHeaders: (res) => res.setHeader('cache-control', 'no-cache'),
     });
 
-    // Read on every request (they are small), so a rebuild shows without a restart.
+    // Read on every request (they are small): a build made while the server runs shows on reload.
     const page = (file: string) => async (_request: unknown, reply: FastifyReply) => {
-      const html = await readFile(join(webDir, file), 'utf8');
+      let html: string;
+      try {
+        html = await readFile(join(webDir, file), 'utf8');
+      } catch (error) {
+        if (!isMissingFile(error)) throw error;
+        return reply.code(503).type('text/plain; charset=utf-8').send(NOT_BUILT);
+      }
       return reply
         .header('cache-control', 'no-store')
         .type('text/html; charset=utf-8')

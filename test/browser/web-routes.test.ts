@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -92,13 +92,20 @@ describe('web routes', () => {
     assert.notEqual(nonces[0], nonces[1]);
   });
 
-  test('without a build, the pages answer 503 saying how to build them', async () => {
+  test('without a build, the pages answer 503 saying how to build them; a build made later is served', async () => {
+    const webDir = mkdtempSync(join(tmpdir(), 'tessera-no-web-'));
     const app = Fastify();
-    await registerWeb(app, { origins: new OriginPolicy([]), webDir: mkdtempSync(join(tmpdir(), 'tessera-no-web-')) });
+    await registerWeb(app, { origins: new OriginPolicy([]), webDir });
     const response = await app.inject({ method: 'GET', url: '/graphiql' });
     assert.equal(response.statusCode, 503);
     assert.match(response.body, /npm run build:web/);
     assert.equal(response.headers['x-content-type-options'], 'nosniff');
+
+    mkdirSync(join(webDir, 'assets'));
+    writeFileSync(join(webDir, 'demo.html'), '<!doctype html><title>demo</title>');
+    writeFileSync(join(webDir, 'assets', 'demo.js'), 'export {};');
+    assert.equal((await app.inject({ method: 'GET', url: '/' })).statusCode, 200);
+    assert.equal((await app.inject({ method: 'GET', url: '/assets/demo.js' })).statusCode, 200);
     await app.close();
   });
 });
