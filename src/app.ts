@@ -24,6 +24,7 @@ import { createInfrastructure } from './cluster/infrastructure.js';
 import { newNodeId } from './cluster/node-id.js';
 import { Publisher } from './pubsub/publisher.js';
 import { OriginPolicy } from './security/origin-policy.js';
+import { clientAddressResolver } from './security/client-address.js';
 import { openStore, type Store } from './store/database.js';
 import { migrateToLatest } from './store/migrations.js';
 import { SessionsRepo } from './store/sessions-repo.js';
@@ -83,6 +84,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   const http = await createHttpServer({
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
     schema,
     documents,
     services,
@@ -123,6 +125,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     sessionSecretFromCookie: (header) => http.parseCookie(header)[cookieName],
     log: logger.child({ component: 'gateway' }),
     safeUrl,
+    clientAddress: clientAddressResolver(config.trustProxy),
   });
   const activePresence = infrastructure.presence(() => engine.activeTopics());
   presence = activePresence;

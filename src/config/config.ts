@@ -35,6 +35,8 @@ export interface Config {
   readonly wsKeepAliveMs: number;
   readonly wsMessagesPerSecond: number;
   readonly workers: number;
+  /** Which proxies' X-Forwarded-For to believe for the client address (see client-address.ts). */
+  readonly trustProxy: boolean | number | readonly string[];
 }
 
 /** Thrown for a bad value; `main` prints its message on one line and exits 1. */
@@ -98,6 +100,20 @@ function origins(env: Env, port: number): string[] {
     }
   }
   return configured.map((origin) => origin.replace(/\/$/, ''));
+}
+
+function trustProxy(env: Env): boolean | number | string[] {
+  const raw = read(env, 'TRUST_PROXY');
+  if (raw === undefined || /^(false|0|no)$/i.test(raw)) return false;
+  if (/^(true|yes)$/i.test(raw)) return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = list(env, 'TRUST_PROXY') ?? [];
+  for (const entry of entries) {
+    if (!/^(loopback|linklocal|uniquelocal|[0-9a-f.:]+(\/\d{1,3})?)$/i.test(entry)) {
+      throw new ConfigError('TRUST_PROXY', `has "${entry}"; give true, false, a hop count, or addresses/CIDRs`);
+    }
+  }
+  return entries;
 }
 
 function databaseUrl(env: Env): string | undefined {
@@ -166,5 +182,6 @@ export function loadConfig(env: Env = process.env): Config {
     wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0, 3_600_000),
     wsMessagesPerSecond: integer(env, 'WS_MESSAGES_PER_SECOND', 50, 1, 1_000_000),
     workers,
+    trustProxy: trustProxy(env),
   };
 }

@@ -28,6 +28,8 @@ export interface WsAdapterOptions {
     warn(object: object, message: string): void;
   };
   readonly safeUrl: (url: string) => string;
+  /** The client's address (behind trusted proxies, as HTTP sees it). */
+  readonly clientAddress: (request: IncomingMessage) => string;
 }
 
 /** Answers a refused upgrade with a plain HTTP response and closes the TCP connection. */
@@ -73,7 +75,7 @@ export class WsAdapter {
 
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const ip = request.socket.remoteAddress ?? 'unknown';
+    const ip = this.options.clientAddress(request);
     if (this.#closing) {
       refuse(socket, 503, 'server shutting down');
       return;

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { ErrorCode } from '../graphql/errors.js';
 import { PREFLIGHT_HEADERS } from '../security/csrf.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
+import { type TrustProxy, trustFunction } from '../security/client-address.js';
 import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { registerGraphQLRoute, sendRequestError, type GraphQLRouteOptions } from './graphql-route.js';
 import { registerWeb } from '../web/register-web.js';
@@ -14,6 +15,7 @@ export interface HttpServerOptions extends GraphQLRouteOptions {
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
   readonly origins: OriginPolicy;
+  readonly trustProxy: TrustProxy;
 }
 
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
@@ -22,7 +24,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     bodyLimit: options.bodyLimitBytes,
     // One line per request, written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: false,
+    trustProxy: trustFunction(options.trustProxy),
     // Keep-alive connections must not hold shutdown hostage.
     forceCloseConnections: 'idle',
   });
