@@ -97,6 +97,22 @@ describe('GraphiQL at /graphiql', { skip: browserSkip() }, () => {
     assert.match(await responseText(page), /ticket already used/);
     assert.equal(nextValues(replay, 'accountsUserCount').length, 0);
 
+    // Back to the automatic ticket; then the session ends elsewhere (a logout in another tab):
+    // the server closes GraphiQL's socket and the result pane says why.
+    await pasteHeaders(page, '{}');
+    await run(page);
+    const live = await until('a fourth WebSocket', () => seen.sockets[3]);
+    await until('a value on the automatic ticket again', () => nextValues(live, 'accountsUserCount').length >= 1);
+    const other = await chromium.context.newPage();
+    await other.goto(`${server.url}/graphiql`);
+    await graphiqlReady(other);
+    await openTab(other, 'accountsLogout');
+    await run(other);
+    await until('the logout result', async () => (await responseText(other)).includes('"accountsLogout": true'));
+    await until('the socket to close', () => live.closed);
+    await until('the reason in the result pane', async () => (await responseText(page)).includes('4403 session ended'));
+    await other.close();
+
     assert.deepEqual(seen.consoleErrors, [], 'no console errors (a CSP violation would show here)');
     await page.close();
   });

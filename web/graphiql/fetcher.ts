@@ -1,10 +1,14 @@
 /**
  * GraphiQL's fetcher for Tessera: queries and mutations go over HTTP with the
- * session cookie; subscriptions go over the WebSocket through the client
- * helper, which fetches a fresh ticket on every connect, so a person never
- * copies a token. The seed's manual flow still works: when the Headers editor
- * holds a `token`, that subscription runs on its own connection with the
- * editor's JSON as the `connection_init` payload.
+ * session cookie (the toolkit's fetcher); subscriptions go over the WebSocket
+ * through the client helper, which fetches a fresh ticket on every connect,
+ * so a person never copies a token. The seed's manual flow still works: when
+ * the Headers editor holds a `token`, that subscription runs on a connection
+ * of its own with the editor's JSON as the `connection_init` payload.
+ *
+ * Subscriptions do not go through the toolkit's `wsClient` option: it ignores
+ * the Headers editor, and a server-side close (4403 on logout) surfaced as an
+ * unhandled rejection in the page besides the message in the result pane.
  */
 import { createGraphiQLFetcher, type Fetcher, type FetcherOpts, type FetcherParams } from '@graphiql/toolkit';
 import { type DocumentNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
@@ -63,8 +67,11 @@ function describe(error: unknown): Error {
   return new Error(String(error));
 }
 
-/** Runs one subscription on a client of its own, and disposes of the client when it ends. */
-async function* subscribeOnce(client: Client, params: FetcherParams): AsyncGenerator<unknown, void, undefined> {
+/**
+ * Runs one subscription as an async iterator; a close or error becomes an
+ * Error GraphiQL shows in the result pane. `after` runs when it ends.
+ */
+async function* subscribe(client: Client, params: FetcherParams, after?: () => void): AsyncGenerator<unknown, void, undefined> {
   try {
     for await (const result of client.iterate({
       query: params.query,
@@ -76,15 +83,16 @@ async function* subscribeOnce(client: Client, params: FetcherParams): AsyncGener
   } catch (error) {
     throw describe(error);
   } finally {
-    void client.dispose();
+    after?.();
   }
 }
 
 export function createTesseraFetcher(options: TesseraFetcherOptions): Fetcher {
+  // Lazy: it connects for the first subscription and closes after the last,
+  // so every run connects afresh, with a new ticket.
   const automatic = createTesseraClient({ url: options.wsUrl, httpUrl: options.httpUrl, retryAttempts: 3 });
-  const standard = createGraphiQLFetcher({
+  const http = createGraphiQLFetcher({
     url: options.httpUrl,
-    wsClient: automatic,
     // The session cookie rides along; the JSON content type (set by the toolkit) passes the CSRF check.
     fetch: (input, init) => fetch(input, { ...init, credentials: 'same-origin' }),
     enableIncrementalDelivery: false,
@@ -93,13 +101,13 @@ export function createTesseraFetcher(options: TesseraFetcherOptions): Fetcher {
     const document = parseOrUndefined(params.query);
     const { operationName, operation } = chooseOperation(document, params.operationName);
     const current: FetcherParams = { ...params, operationName: operationName ?? null };
-    const currentOpts: FetcherOpts = { ...opts, ...(document === undefined ? {} : { documentAST: document }) };
-    const pasted = pastedConnectionParams(opts?.headers);
-    if (pasted !== undefined && operation?.operation === 'subscription') {
-      // A ticket works once, so retrying with it could only fail: no retries.
-      const manual = createClient({ url: options.wsUrl, connectionParams: pasted, retryAttempts: 0 });
-      return subscribeOnce(manual, current) as ReturnType<Fetcher>;
+    if (operation?.operation !== 'subscription') {
+      return http(current, { ...opts, ...(document === undefined ? {} : { documentAST: document }) });
     }
-    return standard(current, currentOpts);
+    const pasted = pastedConnectionParams(opts?.headers);
+    if (pasted === undefined) return subscribe(automatic, current) as ReturnType<Fetcher>;
+    // A pasted ticket works once, so retrying with it could only fail: a client of its own, no retries.
+    const manual = createClient({ url: options.wsUrl, connectionParams: pasted, retryAttempts: 0 });
+    return subscribe(manual, current, () => void manual.dispose()) as ReturnType<Fetcher>;
   };
 }
