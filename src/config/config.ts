@@ -95,11 +95,11 @@ function origins(env: Env, port: number): string[] {
     } catch {
       throw new ConfigError('ALLOWED_ORIGINS', `has "${origin}", which is not a URL`);
     }
-    if (url.origin !== origin.replace(/\/$/, '')) {
+    if (url.origin !== origin.replace(/\/$/, '').toLowerCase()) {
       throw new ConfigError('ALLOWED_ORIGINS', `has "${origin}"; give scheme://host[:port] only`);
     }
   }
-  return configured.map((origin) => origin.replace(/\/$/, ''));
+  return configured.map((origin) => origin.replace(/\/$/, '').toLowerCase());
 }
 
 function trustProxy(env: Env): boolean | number | string[] {

@@ -51,6 +51,11 @@ export function formatErrors(errors: readonly GraphQLError[], log: ErrorLog): Fo
   let unavailable = false;
   const formatted = errors.map((error): GraphQLFormattedError => {
     const original = error.originalError;
+    if ((original === undefined || original === null) && error.path !== undefined) {
+      // graphql-js found a broken result during execution (e.g. null for a non-null field): a bug of ours.
+      log.error({ err: error, path: error.path }, 'invalid result');
+      return { message: 'Internal server error.', path: error.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+    }
     if (original === undefined || original === null) {
       // graphql-js's own errors: parse, validation, variable coercion.
       const code = error.extensions['code'] ?? ErrorCode.BAD_USER_INPUT;

@@ -76,6 +76,9 @@ export function verifyTicket(ticket: unknown, secrets: readonly string[], now: n
   if (parts.length !== 3 || parts[0] !== PREFIX) return { ok: false, reason: TicketFailure.MALFORMED };
   const [, encodedClaims = '', encodedMac = ''] = parts;
   const given = Buffer.from(encodedMac, 'base64url');
+  // Node decodes base64url leniently (trailing junk, non-zero padding bits):
+  // only the canonical encoding of the bytes counts, so a ticket has one spelling.
+  if (given.toString('base64url') !== encodedMac) return { ok: false, reason: TicketFailure.BAD_SIGNATURE };
   const signed = `${PREFIX}.${encodedClaims}`;
   let valid = false;
   for (const secret of secrets) {
