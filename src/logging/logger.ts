@@ -4,7 +4,7 @@
  * URLs are logged with their query values hidden (only `operationName` is
  * kept), since a query string may carry a token or GraphQL variables.
  */
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
 
 export const REDACTED = '[redacted]';
 
@@ -55,7 +55,16 @@ interface RequestLike {
   headers?: Record<string, unknown>;
 }
 
+// PostgreSQL errors carry the offending row ("Failing row contains (...)") in
+// `detail`, which may hold a password hash or other user data: never logged.
+const ROW_DATA_FIELDS = ['detail', 'where', 'parameters', 'parameter'] as const;
+
 export const serializers = {
+  err(error: unknown) {
+    const serialized = stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+    for (const field of ROW_DATA_FIELDS) delete serialized[field];
+    return serialized;
+  },
   req(request: RequestLike) {
     return {
       method: request.method,

@@ -1,7 +1,7 @@
 /** Logged URLs hide every query value but operationName, and anything where a name should be. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { REDACTED, safeUrl } from '../../src/logging/logger.js';
+import { createLogger, REDACTED, safeUrl } from '../../src/logging/logger.js';
 
 const R = REDACTED;
 
@@ -37,5 +37,21 @@ describe('safeUrl', () => {
   it('keeps access_token and password names but not their values', () => {
     const out = safeUrl('/x?access_token=s3cr3t-value&password=hunter22');
     assert.equal(out, `/x?access_token=${R}&password=${R}`);
+  });
+});
+
+describe('the error serializer', () => {
+  it('drops the row data PostgreSQL puts in an error (detail, where)', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) });
+    const error = Object.assign(new Error('new row violates check constraint'), {
+      code: '23514',
+      detail: 'Failing row contains (id, a@b.co, $argon2id$v=19$secret-hash)',
+      where: 'SQL function',
+    });
+    logger.error({ err: error }, 'resolver failed');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0] as string, /23514/);
+    assert.doesNotMatch(lines[0] as string, /argon2id|Failing row|SQL function/);
   });
 });
