@@ -60,7 +60,7 @@ async function listen(server: Server, host: string): Promise<string> {
 describe('Cross-Site WebSocket Hijacking', { skip: browserSkip() }, () => {
   let server: TestServer;
   let chromium: LaunchedBrowser;
-  let attacker: Server;
+  const attackers: Server[] = [];
   const upgrades: UpgradeSeen[] = [];
 
   before(async () => {
@@ -69,16 +69,12 @@ describe('Cross-Site WebSocket Hijacking', { skip: browserSkip() }, () => {
     server.tessera.http.server.on('upgrade', (request: { headers: IncomingHttpHeaders }) => {
       upgrades.push({ origin: request.headers.origin, withSessionCookie: /(^|;\s*)tessera_session=/.test(request.headers.cookie ?? '') });
     });
-    const page = attackerPage(server);
-    attacker = createServer((_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
-    });
     chromium = await launch();
   });
 
   after(async () => {
     await chromium?.close();
-    attacker?.close();
+    for (const attacker of attackers) attacker.close();
     await server?.close();
   });
 
@@ -97,7 +93,11 @@ describe('Cross-Site WebSocket Hijacking', { skip: browserSkip() }, () => {
     // Two attacker origins, both in the same browser (same cookie jar): another port on the same
     // host (same site, so the browser sends the SameSite=Lax cookie), and another host (127.0.0.2).
     for (const host of ['127.0.0.1', '127.0.0.2']) {
-      attacker.close();
+      const html = attackerPage(server);
+      const attacker = createServer((_request, response) => {
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+      });
+      attackers.push(attacker);
       const origin = await listen(attacker, host);
       const upgradesBefore = upgrades.length;
       const page = await chromium.context.newPage();
