@@ -1,7 +1,8 @@
 /** Parse and validation once per document, with size, token and depth limits. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildSchema, parse, validate } from 'graphql';
+import { buildSchema, getIntrospectionQuery, parse, validate } from 'graphql';
+import { createSchema } from '../../src/graphql/schema.js';
 import { depthLimit } from '../../src/graphql/depth-limit.js';
 import { DocumentCache, selectOperation } from '../../src/graphql/document-cache.js';
 
@@ -117,5 +118,29 @@ describe('selectOperation', () => {
     assert.equal(selectOperation(doc, null), undefined);
     assert.equal(selectOperation(doc, 'B')?.name?.value, 'B');
     assert.equal(selectOperation(doc, 'C'), undefined);
+  });
+});
+
+describe('introspection and the depth limit', () => {
+  it("passes the standard introspection query (GraphiQL's, Apollo Sandbox's, codegen's) under the default depth limit", () => {
+    const cache = new DocumentCache(createSchema(), { maxBytes: 64 * 1024, maxDepth: 12, maxTokens: 2000 });
+    const prepared = cache.prepare(getIntrospectionQuery());
+    assert.equal(prepared.ok, true, prepared.ok ? '' : prepared.errors.map((e) => e.message).join('; '));
+  });
+
+  it('still refuses an introspection nested past its own limit', () => {
+    const cache = new DocumentCache(createSchema(), { maxBytes: 64 * 1024, maxDepth: 12, maxTokens: 2000 });
+    const deep = `{ __schema { types { fields { type ${'{ ofType '.repeat(20)}{ name }${' }'.repeat(20)} } } } }`;
+    const prepared = cache.prepare(deep);
+    assert.equal(prepared.ok, false);
+    assert.match(prepared.ok ? '' : (prepared.errors[0]?.message ?? ''), /introspection is nested deeper/);
+  });
+
+  it('does not let a fragment of introspection escape the limit on its second use', () => {
+    const cache = new DocumentCache(createSchema(), { maxBytes: 64 * 1024, maxDepth: 12, maxTokens: 2000 });
+    const chain = `${'{ ofType '.repeat(20)}{ name }${' }'.repeat(20)}`;
+    const doc = `query A { ...F } query B { ...F } fragment F on Query { __schema { queryType ${chain} } }`;
+    const prepared = cache.prepare(doc);
+    assert.equal(prepared.ok, false);
   });
 });
