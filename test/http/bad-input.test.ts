@@ -74,12 +74,20 @@ for (const { backend, skip } of await backends()) {
     });
 
     it('a document nested deeper than MAX_QUERY_DEPTH is GRAPHQL_VALIDATION_FAILED and does not run', async () => {
-      // Introspection allows arbitrary nesting of valid fields: 14 levels, limit 12.
-      const deep = `{ __schema { types { fields { type { ${'ofType { '.repeat(9)}name${' }'.repeat(9)} } } } } }`;
+      // Introspection allows arbitrary nesting of valid fields; it has its own limit (20),
+      // which the standard introspection query passes: 25 levels here.
+      const deep = `{ __schema { types { fields { type { ${'ofType { '.repeat(20)}name${' }'.repeat(20)} } } } } }`;
       const answer = await postJson({ query: deep });
       assert.equal(answer.body.data, undefined);
       assert.equal(first(answer)?.extensions?.['code'], 'GRAPHQL_VALIDATION_FAILED');
-      assert.match(first(answer)?.message ?? '', /deeper than the limit of 12/);
+      assert.match(first(answer)?.message ?? '', /deeper than the limit of 20/);
+      // Outside introspection, MAX_QUERY_DEPTH (12) applies: 13 levels of (unknown) fields are refused for depth too.
+      const thirteen = `{ accountsMe { ${'a { '.repeat(11)}b${' }'.repeat(11)} } }`;
+      const tooDeep = await postJson({ query: thirteen });
+      assert.ok(tooDeep.body.errors?.some((error) => /deeper than the limit of 12/.test(error.message)));
+      const twelve = `{ accountsMe { ${'a { '.repeat(10)}b${' }'.repeat(10)} } }`;
+      const deepEnough = await postJson({ query: twelve });
+      assert.ok(!deepEnough.body.errors?.some((error) => /deeper than the limit/.test(error.message)), '12 levels pass the depth rule');
       const deepMutation = `mutation { accountsRegister(email: "deep@example.test", password: "correct horse battery") { id ${'a { '.repeat(40)}b${' }'.repeat(40)} } }`;
       const refused = await postJson({ query: deepMutation });
       assert.ok(refused.body.errors?.some((error) => /deeper than the limit/.test(error.message)));
@@ -88,8 +96,8 @@ for (const { backend, skip } of await backends()) {
 
     it('a document nested through fragments deeper than MAX_QUERY_DEPTH is refused too', async () => {
       let query = '{ __schema { types { ...F0 } } }';
-      for (let i = 0; i < 12; i++) query += ` fragment F${i} on __Type { ofType { ...F${i + 1} } }`;
-      query += ' fragment F12 on __Type { name }';
+      for (let i = 0; i < 24; i++) query += ` fragment F${i} on __Type { ofType { ...F${i + 1} } }`;
+      query += ' fragment F24 on __Type { name }';
       const answer = await postJson({ query });
       assert.match(answer.body.errors?.map((error) => error.message).join('\n') ?? '', /deeper than the limit/);
     });
