@@ -8,7 +8,8 @@ import type { Config } from '../config/config.js';
 import type { Bus } from '../pubsub/bus.js';
 import { MemoryBus } from '../pubsub/memory-bus.js';
 import { RedisBus } from '../pubsub/redis-bus.js';
-import { connectRedis, redisReady, redisUrlForLog } from '../pubsub/redis-connection.js';
+import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
+import { urlWithoutPassword } from '../logging/logger.js';
 import { MemoryReplayGuard, type ReplayGuard } from '../tickets/replay-guard.js';
 import { RedisReplayGuard } from '../tickets/redis-replay-guard.js';
 import { type Lease, LocalLease, RedisLease } from './lease.js';
@@ -45,7 +46,7 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
     commands.disconnect();
     publisher.disconnect();
     subscriber.disconnect();
-    throw new Error(`REDIS_URL ${redisUrlForLog(url)}: ${(error as Error).message}`);
+    throw new Error(`REDIS_URL ${urlWithoutPassword(url)}: ${(error as Error).message}`);
   }
   const prefix = config.redisKeyPrefix;
   const bus = new RedisBus(publisher, subscriber, prefix, (error, channel) =>
@@ -72,7 +73,7 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
       presences.push(presence);
       return presence;
     },
-    description: `redis ${redisUrlForLog(url)}`,
+    description: `redis ${urlWithoutPassword(url)}`,
     close: async () => {
       for (const presence of presences) await presence.close();
       await bus.close();

@@ -5,20 +5,11 @@
  * outage arrives late: delivery is at-most-once).
  */
 import { Redis } from 'ioredis';
+import { urlWithoutPassword } from '../logging/logger.js';
 
 export interface RedisLog {
   info(object: object, message: string): void;
   warn(object: object, message: string): void;
-}
-
-export function redisUrlForLog(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis://(unparsable)';
-  }
 }
 
 export function connectRedis(url: string, role: string, log: RedisLog): Redis {
@@ -32,7 +23,7 @@ export function connectRedis(url: string, role: string, log: RedisLog): Redis {
   });
   let down = false;
   redis.on('error', (error: Error) => {
-    if (!down) log.warn({ role, err: { message: error.message }, redis: redisUrlForLog(url) }, 'redis connection error');
+    if (!down) log.warn({ role, err: { message: error.message }, redis: urlWithoutPassword(url) }, 'redis connection error');
     down = true;
   });
   redis.on('ready', () => {

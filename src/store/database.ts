@@ -8,6 +8,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './tables.js';
+import { urlWithoutPassword } from '../logging/logger.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
@@ -51,16 +52,6 @@ const pgTypes = {
   },
 };
 
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://(unparsable)';
-  }
-}
-
 function openPostgres(url: string): Store {
   const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes, connectionTimeoutMillis: 5000 });
   // A client losing its connection must not crash the process: idle ones report
@@ -69,7 +60,7 @@ function openPostgres(url: string): Store {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', description: redact(url), close: () => db.destroy() };
+  return { db, dialect: 'postgres', description: urlWithoutPassword(url), close: () => db.destroy() };
 }
 
 export function openStore(url: string | undefined, dataDir: string): Store {
