@@ -30,6 +30,17 @@ const VISIBLE_QUERY_PARAMS = new Set(['operationName']);
 // underscores): `?<ticket>` or `?<token>=` puts the secret where the name goes.
 const PLAIN_NAME = /^[A-Za-z_]{1,32}$/;
 
+/** A connection URL (database, Redis) with its password replaced: safe to log. */
+export function urlWithoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 /** The URL with every query value but `operationName` replaced, and odd names too: safe to log. */
 export function safeUrl(url: string): string {
   const mark = url.indexOf('?');
