@@ -6,7 +6,7 @@
  *
  *   node bench/run.mjs [--quick] [--sizes=1000,5000,15000] [--servers=raw,tessera,...]
  *                      [--rounds=N] [--clients=4] [--out-dir=DIR] [--tessera-from=dist|src]
- *                      [--cpu-prof=SERVER[,SERVER]] [--scenarios=broadcast,peruser]
+ *                      [--cpu-prof=SERVER[,SERVER]] [--heap-snapshot=DIR] [--scenarios=broadcast,peruser]
  *
  * For each server and N: a fresh server process (forked, --expose-gc, driven
  * over IPC) creates N users; then
@@ -42,6 +42,7 @@ function parseArgs(argv) {
     cpuProf: [],
     scenarios: ['broadcast', 'peruser'],
     concurrency: 25,
+    heapSnapshot: undefined,
   };
   for (const arg of argv) {
     const [key, value = ''] = arg.replace(/^--/, '').split('=');
@@ -59,6 +60,7 @@ function parseArgs(argv) {
     else if (key === 'cpu-prof') options.cpuProf = value.split(',');
     else if (key === 'scenarios') options.scenarios = value.split(',');
     else if (key === 'concurrency') options.concurrency = Number(value);
+    else if (key === 'heap-snapshot') options.heapSnapshot = resolve(value);
     else throw new Error(`unknown option ${arg}`);
   }
   for (const server of options.servers) if (!ALL_SERVERS.includes(server)) throw new Error(`unknown server ${server}`);
@@ -249,6 +251,10 @@ async function benchOne(name, n, clients, options) {
     };
     const warm = await warmUp(server, 'broadcast', n, connect.withSubscribers);
     const mem1 = await server.request('usage', { gc: true });
+    if (options.heapSnapshot !== undefined) {
+      mkdirSync(options.heapSnapshot, { recursive: true });
+      await server.request('snapshot', { path: join(options.heapSnapshot, `${name}-${n}.heapsnapshot`) });
+    }
     result.memory = {
       connections: connect.ok,
       allSubscribed: warm,

@@ -4,6 +4,7 @@
  * messages: prepare users, issue tickets, publish, and report its own CPU
  * time and memory (after forced GCs; the child runs with --expose-gc).
  */
+import { writeHeapSnapshot } from 'node:v8';
 import { now } from './clock.mjs';
 
 /**
@@ -28,6 +29,8 @@ export async function serve(start) {
       }
       return { cpu: process.cpuUsage(), memory: process.memoryUsage(), at: now() };
     },
+    /** For finding what a connection holds: `--heap-snapshot=DIR`. */
+    snapshot: async ({ path }) => ({ path: writeHeapSnapshot(path) }),
     publish: async ({ kind, round, n }) => {
       const t0 = now();
       if (kind === 'broadcast') await server.broadcast(round);

@@ -7,13 +7,14 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { serve } from '../lib/harness.mjs';
 import { announcement, broadcastTopic, userTopic } from '../lib/schema.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+// BENCH_TESSERA_ROOT points at another checkout (built), for before/after comparisons.
+const root = process.env.BENCH_TESSERA_ROOT ?? fileURLToPath(new URL('../../', import.meta.url));
 const fromSource = process.env.BENCH_TESSERA_FROM === 'src';
-const entry = (module) => new URL(fromSource ? `../../src/${module}.ts` : `../../dist/src/${module}.js`, import.meta.url).href;
+const entry = (module) => pathToFileURL(join(root, fromSource ? `src/${module}.ts` : `dist/src/${module}.js`)).href;
 if (!fromSource && !existsSync(join(root, 'dist/src/app.js'))) {
   throw new Error('dist/src/app.js is missing: run `npm run build` in the repository root first');
 }

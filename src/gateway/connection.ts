@@ -1,6 +1,7 @@
 /** One socket's protocol state. Created by the engine; the handlers move it along. */
 import type { Authenticated } from '../accounts/sessions.js';
 import type { GraphQLContext } from '../graphql/context.js';
+import type { NextPayload, NextWriter } from './fanout/next-payload.js';
 import type { Subscriber, SubscriberSink } from './fanout/topic-registry.js';
 import { CloseReason, CloseCode, limitReason } from './protocol/close-codes.js';
 import type { Transport } from './transport.js';
@@ -52,6 +53,17 @@ export class Connection implements SubscriberSink {
 
   sendFrame(frame: string): void {
     this.send(frame);
+  }
+
+  /** A fan-out `next` frame: written from its parts when the transport can, else as one string. */
+  sendNext(prefix: string, payload: NextPayload): void {
+    if (this.state === 'closed') return;
+    const transport = this.transport as Transport & Partial<NextWriter>;
+    if (transport.sendNext !== undefined) transport.sendNext(prefix, payload);
+    else transport.send(prefix + payload.tail);
+    if (transport.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.close(CloseCode.TryAgainLater, CloseReason.slowConsumer);
+    }
   }
 
   /** Closes the socket and releases everything it held; safe to call more than once. */

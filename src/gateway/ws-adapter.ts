@@ -10,8 +10,10 @@ import { STATUS_CODES } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { Connection } from './connection.js';
 import type { Engine } from './engine.js';
+import type { NextPayload, NextWriter } from './fanout/next-payload.js';
 import { SUBPROTOCOL } from './protocol/messages.js';
 import { checkUpgrade } from './upgrade/upgrade-checks.js';
+import type { Transport } from './transport.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 
 export interface WsAdapterOptions {
@@ -40,6 +42,64 @@ function refuse(socket: Duplex, status: number, reason: string): void {
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+}
+
+/**
+ * The unmasked, final WebSocket text frame (RFC 6455 §5.2) carrying `prefix`
+ * followed by `tail`, in one buffer: one write, one syscall, and the shared
+ * tail copied rather than encoded again for every subscriber.
+ */
+function textFrame(prefix: string, tail: Buffer): Buffer {
+  const prefixBytes = Buffer.byteLength(prefix);
+  const length = prefixBytes + tail.length;
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81; // FIN, opcode 1 (text)
+  if (header === 2) {
+    frame[1] = length;
+  } else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(prefix, header, prefixBytes, 'utf8');
+  tail.copy(frame, header + prefixBytes);
+  return frame;
+}
+
+/**
+ * A `ws` socket as the engine's Transport. Control frames go through `ws`;
+ * fan-out `next` frames are written pre-framed straight to the TCP socket
+ * that `ws` writes to. That keeps their order with ws's own frames because
+ * ws writes synchronously when it does not compress (perMessageDeflate is off)
+ * and Tessera sends no Blobs: its sender never queues.
+ */
+class WsTransport implements Transport, NextWriter {
+  constructor(
+    readonly ws: WebSocket,
+    private readonly socket: Duplex,
+  ) {}
+
+  send(frame: string): void {
+    this.ws.send(frame);
+  }
+
+  sendNext(prefix: string, payload: NextPayload): void {
+    // ws.send drops data once the socket is closing; so does this.
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.socket.write(textFrame(prefix, payload.bytes));
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
 }
 
 export class WsAdapter {
@@ -100,12 +160,13 @@ export class WsAdapter {
     // Counted once the socket exists: ws answers a bad handshake (key, version) itself and
     // never calls back, and such a request must not hold one of the address's slots forever.
     // Without verifyClient, handleUpgrade calls back synchronously, so the check above still holds.
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, ip, userAgent, cookieSecret));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, socket, ip, userAgent, cookieSecret));
   }
 
-  #accept(ws: WebSocket, ip: string, userAgent: string | undefined, cookieSecret: string | undefined): void {
+  #accept(ws: WebSocket, socket: Duplex, ip: string, userAgent: string | undefined, cookieSecret: string | undefined): void {
     this.#perAddress.set(ip, (this.#perAddress.get(ip) ?? 0) + 1);
-    const connection = this.options.engine.open(ws, { ip, userAgent, subprotocol: ws.protocol, cookieSecret });
+    const transport = new WsTransport(ws, socket);
+    const connection = this.options.engine.open(transport, { ip, userAgent, subprotocol: ws.protocol, cookieSecret });
     this.#sockets.set(ws, connection);
     ws.on('message', (data: Buffer, isBinary) => {
       this.options.engine.receive(connection, isBinary ? data.toString('utf8') : data.toString());

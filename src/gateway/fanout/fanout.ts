@@ -7,6 +7,7 @@
  */
 import { execute, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { type ErrorLog, formatErrors } from '../../graphql/format-errors.js';
+import { NextPayload } from './next-payload.js';
 import type { Group, TopicRegistry } from './topic-registry.js';
 
 export class Fanout {
@@ -52,8 +53,12 @@ export class Fanout {
       result.errors === undefined
         ? JSON.stringify(result)
         : JSON.stringify({ ...result, errors: formatErrors(result.errors as GraphQLError[], this.log).errors });
-    const tail = `${payload}}`;
+    const next = new NextPayload(payload);
     // A send may close a slow consumer, removing it from the set; Set iteration allows that.
-    for (const subscriber of group.subscribers) subscriber.sink.sendFrame(subscriber.prefix + tail);
+    for (const subscriber of group.subscribers) {
+      const sink = subscriber.sink;
+      if (sink.sendNext !== undefined) sink.sendNext(subscriber.prefix, next);
+      else sink.sendFrame(subscriber.prefix + next.tail);
+    }
   }
 }

@@ -4,11 +4,14 @@
  */
 import type { DocumentNode } from 'graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
+import type { NextPayload } from './next-payload.js';
 
 /** Where a group's frames go: one subscription of one connection. */
 export interface SubscriberSink {
   /** Sends one ready-made frame; the connection enforces its buffer limit. */
   sendFrame(frame: string): void;
+  /** Sends the frame `prefix + payload.tail`, with no per-subscriber string; the fan-out prefers it when present. */
+  sendNext?(prefix: string, payload: NextPayload): void;
 }
 
 export interface Subscriber {
