@@ -2,7 +2,7 @@
 /**
  * `npm run bench`: runs Tessera and its peers one after another under the same
  * load generator, in one run, and writes bench/results/<stamp>.json,
- * latest.json and latest.svg, then prints a table of ratios.
+ * latest.json, latest.svg and latest.md, then prints a table of ratios.
  *
  *   node bench/run.mjs [--quick] [--sizes=1000,5000,15000] [--servers=raw,tessera,...]
  *                      [--rounds=N] [--clients=4] [--out-dir=DIR] [--tessera-from=dist|src]
@@ -23,7 +23,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuMicros, deliveryFigures } from './lib/stats.mjs';
-import { evaluate, printReport, renderSvg } from './lib/report.mjs';
+import { evaluate, printReport, renderMarkdown, renderSvg } from './lib/report.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -229,7 +229,7 @@ async function benchOne(name, n, clients, options) {
     execArgv,
     env: { BENCH_ORIGIN: ORIGIN, BENCH_TESSERA_FROM: options.tesseraFrom, NODE_ENV: 'production' },
   });
-  const rounds = options.rounds ?? Math.max(5, Math.min(40, Math.round(150_000 / n)));
+  const rounds = options.rounds ?? Math.max(5, Math.min(100, Math.round(150_000 / n)));
   const result = { server: name, n, rounds };
   try {
     await server.request('prepare', { n });
@@ -341,6 +341,7 @@ async function main() {
   if (!options.quick) {
     writeFileSync(join(options.outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(options.outDir, 'latest.svg'), svg);
+    writeFileSync(join(options.outDir, 'latest.md'), renderMarkdown(report));
   }
   printReport(report);
   process.stdout.write(`\nwrote ${join(options.outDir, `${name}.json`)} and .svg\n`);

@@ -193,3 +193,33 @@ export function renderSvg(report) {
   const footer = `<text x="10" y="${2 * H + 50}" font-size="11" fill="#555">${esc(`${report.meta.startedAt} · Node ${report.meta.node} · ${report.meta.cpus} CPUs · ${report.meta.command} · lower is better`)}</text>`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * W}" height="${2 * H + 60}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${legend}${parts.join('')}${footer}</svg>\n`;
 }
+
+/** The ratio tables as Markdown, for bench/README.md (written as results/latest.md). */
+export function renderMarkdown(report) {
+  const { results, evaluation, meta } = report;
+  const lines = [`Run of ${meta.startedAt} (\`${meta.command}\`), Node ${meta.node}, ${meta.cpus} CPUs, ${meta.clients} client processes, ${Math.round(meta.durationSeconds)} s.`, ''];
+  for (const { n, ratios, goals } of evaluation) {
+    lines.push(`**N = ${n}**`, '');
+    lines.push('| server | broadcast µs/delivery (× floor) | per-user µs/delivery (× floor) | connect µs (× floor) | connections/s (wall) | heap KB/conn (× raw) | RSS KB/conn (× raw) | broadcast p50 / p99 / max ms | per-user p50 / p99 / max ms | broadcast time to last ms | load generator µs/delivery |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of results.filter((x) => x.n === n && x.error === undefined)) {
+      const q = ratios[r.server] ?? {};
+      const lat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p99)} / ${f(s.latencyMs.max)}`);
+      const name = r.server === 'raw' ? 'raw ws (floor)' : r.server === 'tessera' ? '**tessera**' : r.server;
+      lines.push(`| ${name} | ${f(r.broadcast?.serverCpuUsPerDelivery)} (${x(q.broadcastCpu)}) | ${f(r.peruser?.serverCpuUsPerDelivery)} (${x(q.peruserCpu)}) | ${f(r.connect?.serverCpuUsPerConnection, 0)} (${x(q.connectCpu)}) | ${f(r.connect?.perSecond, 0)} | ${f(r.memory?.heapKBPerConnection)} (${x(q.heap)}) | ${f(r.memory?.rssKBPerConnection)} (${x(q.rss)}) | ${lat(r.broadcast)} | ${lat(r.peruser)} | ${f(r.broadcast?.timeToLastMs.mean)} | ${f(r.broadcast?.clientCpuUsPerDelivery)} |`);
+    }
+    const mark = (goal) => (goal === undefined ? 'n/a' : goal.met ? 'met' : 'missed');
+    lines.push('');
+    lines.push(
+      `Goals: broadcast ≤ 1.0× floor **${mark(goals.broadcastCpuAtMost1xFloor)}** (${x(goals.broadcastCpuAtMost1xFloor?.value)}); ` +
+        `per-user ≤ 2× floor **${mark(goals.peruserCpuAtMost2xFloor)}** (${x(goals.peruserCpuAtMost2xFloor?.value)}); ` +
+        `heap ≤ 1.3× raw **${mark(goals.heapAtMost1_3xRaw)}** (${x(goals.heapAtMost1_3xRaw?.value)}); ` +
+        `RSS ≤ 1.3× raw **${mark(goals.rssAtMost1_3xRaw)}** (${x(goals.rssAtMost1_3xRaw?.value)}); ` +
+        `connect ≥ 2× graphql-ws **${mark(goals.connectAtLeast2xGraphqlWs)}** (${x(goals.connectAtLeast2xGraphqlWs?.value)} by server CPU, ${x(goals.connectAtLeast2xGraphqlWs?.wallRatio)} by wall rate); ` +
+        `ahead of every peer on every measure **${mark(goals.aheadOfEveryPeer)}**` +
+        (goals.aheadOfEveryPeer?.behind?.length ? ` (behind on: ${goals.aheadOfEveryPeer.behind.map((b) => `${b.measure} vs ${b.peer}`).join('; ')})` : ''),
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
