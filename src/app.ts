@@ -56,7 +56,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   logger.info({ pubsub: infrastructure.description, nodeId }, 'pub/sub ready');
   const bus: Bus = infrastructure.bus;
   const users = new UsersRepo(store.db);
-  const sessions = new Sessions(new SessionsRepo(store.db), users, bus, {
+  const sessions = new Sessions(new SessionsRepo(store.db), bus, {
     idleSeconds: config.sessionIdleTtlSeconds,
     absoluteSeconds: config.sessionAbsoluteTtlSeconds,
   });

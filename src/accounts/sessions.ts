@@ -7,7 +7,6 @@ import type { Bus, RevocationMessage } from '../pubsub/bus.js';
 import { Channels } from '../pubsub/bus.js';
 import type { SessionsRepo } from '../store/sessions-repo.js';
 import type { SessionRow, UserRow } from '../store/tables.js';
-import type { UsersRepo } from '../store/users-repo.js';
 import { hashSessionSecret, isWellFormedSecret, newId, newSessionSecret } from './session-token.js';
 
 /** The close reasons of sockets whose session ended; clients may match on them. */
@@ -44,7 +43,6 @@ export class Sessions {
 
   constructor(
     private readonly sessions: SessionsRepo,
-    private readonly users: UsersRepo,
     private readonly bus: Bus,
     private readonly ttls: SessionTtls,
     private readonly now: () => number = Date.now,
@@ -76,10 +74,10 @@ export class Sessions {
   /** Finds the live session a cookie secret belongs to, and slides its idle expiry. */
   async authenticate(secret: string | undefined): Promise<Authenticated | undefined> {
     if (secret === undefined || !isWellFormedSecret(secret)) return undefined;
-    const session = await this.sessions.byTokenHash(hashSessionSecret(secret));
+    const found = await this.sessions.withUser({ tokenHash: hashSessionSecret(secret) });
     const now = this.now();
-    if (session === undefined || !isSessionLive(session, now)) return undefined;
-    const user = await this.users.byId(session.user_id);
+    if (found === undefined || !isSessionLive(found.session, now)) return undefined;
+    const { session, user } = found;
     if (user === undefined) return undefined;
     if (now - session.last_seen_at >= this.#touchEveryMs) {
       const idle = Math.min(session.absolute_expires_at, now + this.ttls.idleSeconds * 1000);
@@ -91,12 +89,12 @@ export class Sessions {
 
   /** Whether the session with this id is still live, and if so with its user. */
   async check(sessionId: string): Promise<SessionCheck> {
-    const session = await this.sessions.byId(sessionId);
-    if (session === undefined) return { status: 'ended' };
-    if (!isSessionLive(session, this.now())) return { status: 'expired' };
-    const user = await this.users.byId(session.user_id);
-    return user === undefined ? { status: 'user-gone' } : { status: 'live', auth: { session, user } };
+    const found = await this.sessions.withUser({ id: sessionId });
+    if (found === undefined) return { status: 'ended' };
+    if (!isSessionLive(found.session, this.now())) return { status: 'expired' };
+    return found.user === undefined ? { status: 'user-gone' } : { status: 'live', auth: { session: found.session, user: found.user } };
   }
+
 
   listForUser(userId: string): Promise<SessionRow[]> {
     return this.sessions.listForUser(userId, this.now());

@@ -6,7 +6,7 @@
  */
 import type { GraphQLSchema } from 'graphql';
 import type { Authenticated } from '../accounts/sessions.js';
-import type { Services } from '../graphql/context.js';
+import type { GraphQLContext, Services } from '../graphql/context.js';
 import type { DocumentCache } from '../graphql/document-cache.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
@@ -177,6 +177,21 @@ export class Engine {
       cookies: undefined,
       services: this.#services,
     };
+  }
+
+  /**
+   * The context for a query or mutation over the socket: the connection's own,
+   * with the session and user loaded fresh. Undefined (and the socket closed
+   * with 4403) when the session is over.
+   */
+  async currentContext(connection: Connection): Promise<GraphQLContext | undefined> {
+    const context = connection.context;
+    const sessionId = connection.auth?.session.id;
+    if (context === undefined || sessionId === undefined) return context;
+    const check = await this.#services.sessions.check(sessionId);
+    if (check.status === 'live') return { ...context, auth: check.auth };
+    connection.close(CloseCode.Forbidden, check.status === 'expired' ? CloseReason.sessionExpired : CloseReason.sessionEnded);
+    return undefined;
   }
 
   subscribe(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): void {

@@ -10,7 +10,9 @@ import { DeadlineHeap } from './timers/deadline-heap.js';
 import { SingleTimer } from './timers/single-timer.js';
 
 interface Watched {
-  readonly connections: Set<Connection>;
+  // An array, not a Set: a session nearly always has one socket, and a Set costs
+  // several times an array's memory for that (this is per authenticated socket).
+  readonly connections: Connection[];
   expiresAt: number;
 }
 
@@ -30,11 +32,11 @@ export class SessionWatch {
     const id = auth.session.id;
     let watched = this.#bySession.get(id);
     if (watched === undefined) {
-      watched = { connections: new Set(), expiresAt: sessionExpiresAt(auth.session) };
+      watched = { connections: [], expiresAt: sessionExpiresAt(auth.session) };
       this.#bySession.set(id, watched);
       this.#schedule(id, watched.expiresAt);
     }
-    watched.connections.add(connection);
+    if (!watched.connections.includes(connection)) watched.connections.push(connection);
   }
 
   remove(connection: Connection): void {
@@ -42,10 +44,11 @@ export class SessionWatch {
     if (id === undefined) return;
     const watched = this.#bySession.get(id);
     if (watched === undefined) return;
-    watched.connections.delete(connection);
+    const index = watched.connections.indexOf(connection);
+    if (index !== -1) watched.connections.splice(index, 1);
     // The heap entry stays; it is skipped when it comes due (lazy deletion),
     // and the heap is rebuilt when such entries outnumber the live ones.
-    if (watched.connections.size === 0) this.#bySession.delete(id);
+    if (watched.connections.length === 0) this.#bySession.delete(id);
     if (this.#heap.size > 1000 + 2 * this.#bySession.size) this.#rebuild();
   }
 
@@ -60,7 +63,7 @@ export class SessionWatch {
       const watched = this.#bySession.get(id);
       if (watched === undefined) continue;
       this.#bySession.delete(id);
-      for (const connection of watched.connections) connection.close(CloseCode.Forbidden, reason);
+      for (const connection of [...watched.connections]) connection.close(CloseCode.Forbidden, reason);
     }
   }
 

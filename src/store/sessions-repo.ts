@@ -1,6 +1,12 @@
 /** Sessions in the store. */
 import type { Kysely } from 'kysely';
-import type { Database, NewSession, SessionRow } from './tables.js';
+import type { Database, NewSession, SessionRow, UserRow } from './tables.js';
+
+/** A session with its user (undefined if the user row is gone), read in one query. */
+export interface SessionWithUser {
+  readonly session: SessionRow;
+  readonly user: UserRow | undefined;
+}
 
 export class SessionsRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -9,12 +15,54 @@ export class SessionsRepo {
     await this.db.insertInto('sessions').values(session).execute();
   }
 
-  byTokenHash(tokenHash: string): Promise<SessionRow | undefined> {
-    return this.db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
-  }
-
-  byId(id: string): Promise<SessionRow | undefined> {
-    return this.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  /** The session with this id or cookie hash, and its user, in one round trip. */
+  async withUser(by: { id: string } | { tokenHash: string }): Promise<SessionWithUser | undefined> {
+    const row = await this.db
+      .selectFrom('sessions')
+      .leftJoin('users', 'users.id', 'sessions.user_id')
+      .select([
+        'sessions.id as id',
+        'sessions.token_hash as token_hash',
+        'sessions.user_id as user_id',
+        'sessions.created_at as created_at',
+        'sessions.last_seen_at as last_seen_at',
+        'sessions.idle_expires_at as idle_expires_at',
+        'sessions.absolute_expires_at as absolute_expires_at',
+        'sessions.user_agent as user_agent',
+        'users.id as u_id',
+        'users.email as u_email',
+        'users.email_normalized as u_email_normalized',
+        'users.name as u_name',
+        'users.password_hash as u_password_hash',
+        'users.created_at as u_created_at',
+        'users.updated_at as u_updated_at',
+      ])
+      .where('id' in by ? 'sessions.id' : 'sessions.token_hash', '=', 'id' in by ? by.id : by.tokenHash)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    const session: SessionRow = {
+      id: row.id,
+      token_hash: row.token_hash,
+      user_id: row.user_id,
+      created_at: row.created_at,
+      last_seen_at: row.last_seen_at,
+      idle_expires_at: row.idle_expires_at,
+      absolute_expires_at: row.absolute_expires_at,
+      user_agent: row.user_agent,
+    };
+    const user: UserRow | undefined =
+      row.u_id === null
+        ? undefined
+        : {
+            id: row.u_id,
+            email: row.u_email as string,
+            email_normalized: row.u_email_normalized as string,
+            name: row.u_name,
+            password_hash: row.u_password_hash as string,
+            created_at: row.u_created_at as number,
+            updated_at: row.u_updated_at as number,
+          };
+    return { session, user };
   }
 
   listForUser(userId: string, now: number): Promise<SessionRow[]> {

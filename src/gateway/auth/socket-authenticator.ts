@@ -12,6 +12,37 @@ export type SocketAuth =
   | { readonly ok: true; readonly auth: Authenticated | undefined }
   | { readonly ok: false; readonly reason: string };
 
+/**
+ * What a socket keeps of its session and user: the rows without their secrets
+ * (password hash, cookie hash) or user agent. A socket holds this for its whole
+ * life, so the strings it does not need are left out of the heap; operations
+ * that need the full rows (a query or mutation over the socket) load them fresh.
+ */
+export function forSocket(auth: Authenticated): Authenticated {
+  const { session, user } = auth;
+  return {
+    session: {
+      id: session.id,
+      user_id: session.user_id,
+      token_hash: '',
+      created_at: session.created_at,
+      last_seen_at: session.last_seen_at,
+      idle_expires_at: session.idle_expires_at,
+      absolute_expires_at: session.absolute_expires_at,
+      user_agent: null,
+    },
+    user: {
+      id: user.id,
+      email: user.email,
+      email_normalized: user.email_normalized,
+      name: user.name,
+      password_hash: '',
+      created_at: user.created_at,
+      updated_at: user.updated_at,
+    },
+  };
+}
+
 export class SocketAuthenticator {
   constructor(
     private readonly tickets: TicketIssuer,
@@ -34,7 +65,7 @@ export class SocketAuthenticator {
       // The cookie was resolved at the upgrade; a logout since then was announced before this
       // socket was watched, so look again: an ended session leaves the socket anonymous.
       const session = await this.sessions.check(fromCookie.session.id);
-      return { ok: true, auth: session.status === 'live' ? session.auth : undefined };
+      return { ok: true, auth: session.status === 'live' ? forSocket(session.auth) : undefined };
     }
     const check = await this.tickets.redeem(token);
     if (!check.ok) return { ok: false, reason: check.reason };
@@ -42,7 +73,7 @@ export class SocketAuthenticator {
     switch (session.status) {
       case 'live':
         if (session.auth.user.id !== check.claims.uid) return { ok: false, reason: CloseReason.sessionEnded };
-        return { ok: true, auth: session.auth };
+        return { ok: true, auth: forSocket(session.auth) };
       case 'expired':
         return { ok: false, reason: CloseReason.sessionExpired };
       case 'user-gone':

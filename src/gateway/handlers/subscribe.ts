@@ -143,12 +143,16 @@ async function runOnce(
   connection.operations.set(id, PENDING);
   let result: ExecutionResult;
   try {
+    // The socket keeps its session without secrets (see forSocket): a query or
+    // mutation runs with the session and user as the store has them now.
+    const contextValue = await engine.currentContext(connection);
+    if (contextValue === undefined) return; // the session ended meanwhile: the socket is closing
     result = await execute({
       schema: engine.schema,
       document,
       operationName: payload.operationName ?? null,
       variableValues: payload.variables ?? null,
-      contextValue: connection.context,
+      contextValue,
     });
   } catch (error) {
     if (connection.operations.get(id) === PENDING) connection.operations.delete(id);
