@@ -4,6 +4,7 @@ import type { GraphQLContext } from '../graphql/context.js';
 import type { NextPayload, NextWriter } from './fanout/next-payload.js';
 import type { Subscriber, SubscriberSink } from './fanout/topic-registry.js';
 import { CloseReason, CloseCode, limitReason } from './protocol/close-codes.js';
+import { OperationTable } from './operation-table.js';
 import type { Transport } from './transport.js';
 
 export type ConnectionState = 'awaiting-init' | 'initialising' | 'ready' | 'closed';
@@ -21,7 +22,7 @@ export class Connection implements SubscriberSink {
   auth: Authenticated | undefined;
   context: GraphQLContext | undefined;
   /** Live operations by id: subscriptions, or PENDING single results. */
-  readonly operations = new Map<string, Subscriber | typeof PENDING>();
+  readonly operations = new OperationTable<Subscriber | typeof PENDING>();
   /** Set by the keep-alive sweep, cleared by a pong. */
   awaitingPong = false;
   /** Resolves the session the upgrade's cookie names, when one was sent from an allowed Origin. */

@@ -231,7 +231,7 @@ export class Engine {
 
   #release(connection: Connection): void {
     this.#connections.delete(connection);
-    for (const operation of connection.operations.values()) {
+    for (const operation of [...connection.operations.values()]) {
       if (operation !== 'pending') this.unsubscribe(operation);
     }
     connection.operations.clear();

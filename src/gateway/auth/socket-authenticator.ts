@@ -20,25 +20,27 @@ export type SocketAuth =
  */
 export function forSocket(auth: Authenticated): Authenticated {
   const { session, user } = auth;
+  // Timestamps a socket never reads are zeroed (a small integer costs no heap
+  // object, a millisecond time does); equal strings are shared, not copied.
   return {
     session: {
       id: session.id,
-      user_id: session.user_id,
+      user_id: user.id,
       token_hash: '',
-      created_at: session.created_at,
-      last_seen_at: session.last_seen_at,
+      created_at: 0,
+      last_seen_at: 0,
       idle_expires_at: session.idle_expires_at,
       absolute_expires_at: session.absolute_expires_at,
       user_agent: null,
     },
     user: {
       id: user.id,
-      email: user.email,
+      email: user.email === user.email_normalized ? user.email_normalized : user.email,
       email_normalized: user.email_normalized,
       name: user.name,
       password_hash: '',
-      created_at: user.created_at,
-      updated_at: user.updated_at,
+      created_at: 0,
+      updated_at: 0,
     },
   };
 }
