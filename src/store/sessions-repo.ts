@@ -1,5 +1,5 @@
 /** Sessions in the store. */
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type InferResult, type Kysely } from 'kysely';
 import type { Database, NewSession, SessionRow, UserRow } from './tables.js';
 
 /** A session with its user (undefined if the user row is gone), read in one query. */
@@ -8,6 +8,32 @@ export interface SessionWithUser {
   readonly user: UserRow | undefined;
 }
 
+function withUserQuery(db: Kysely<Database>, column: 'sessions.id' | 'sessions.token_hash', value: string) {
+  return db
+    .selectFrom('sessions')
+    .leftJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'sessions.id as id',
+      'sessions.token_hash as token_hash',
+      'sessions.user_id as user_id',
+      'sessions.created_at as created_at',
+      'sessions.last_seen_at as last_seen_at',
+      'sessions.idle_expires_at as idle_expires_at',
+      'sessions.absolute_expires_at as absolute_expires_at',
+      'sessions.user_agent as user_agent',
+      'users.id as u_id',
+      'users.email as u_email',
+      'users.email_normalized as u_email_normalized',
+      'users.name as u_name',
+      'users.password_hash as u_password_hash',
+      'users.created_at as u_created_at',
+      'users.updated_at as u_updated_at',
+    ])
+    .where(column, '=', value);
+}
+
+type WithUserRow = InferResult<ReturnType<typeof withUserQuery>>[number];
+
 export class SessionsRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -15,30 +41,22 @@ export class SessionsRepo {
     await this.db.insertInto('sessions').values(session).execute();
   }
 
+  // This query runs for every authenticated request and socket: its SQL is
+  // built once per key column, then run with new parameters (Kysely would
+  // otherwise rebuild and recompile it each time).
+  readonly #withUserSql = new Map<'id' | 'tokenHash', string>();
+
   /** The session with this id or cookie hash, and its user, in one round trip. */
   async withUser(by: { id: string } | { tokenHash: string }): Promise<SessionWithUser | undefined> {
-    const row = await this.db
-      .selectFrom('sessions')
-      .leftJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'sessions.id as id',
-        'sessions.token_hash as token_hash',
-        'sessions.user_id as user_id',
-        'sessions.created_at as created_at',
-        'sessions.last_seen_at as last_seen_at',
-        'sessions.idle_expires_at as idle_expires_at',
-        'sessions.absolute_expires_at as absolute_expires_at',
-        'sessions.user_agent as user_agent',
-        'users.id as u_id',
-        'users.email as u_email',
-        'users.email_normalized as u_email_normalized',
-        'users.name as u_name',
-        'users.password_hash as u_password_hash',
-        'users.created_at as u_created_at',
-        'users.updated_at as u_updated_at',
-      ])
-      .where('id' in by ? 'sessions.id' : 'sessions.token_hash', '=', 'id' in by ? by.id : by.tokenHash)
-      .executeTakeFirst();
+    const key = 'id' in by ? 'id' : 'tokenHash';
+    const value = 'id' in by ? by.id : by.tokenHash;
+    let text = this.#withUserSql.get(key);
+    if (text === undefined) {
+      text = withUserQuery(this.db, key === 'id' ? 'sessions.id' : 'sessions.token_hash', value).compile().sql;
+      this.#withUserSql.set(key, text);
+    }
+    const result = await this.db.executeQuery<WithUserRow>(CompiledQuery.raw(text, [value]));
+    const row = result.rows[0];
     if (row === undefined) return undefined;
     const session: SessionRow = {
       id: row.id,
