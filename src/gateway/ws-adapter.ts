@@ -158,10 +158,6 @@ export class WsAdapter {
     }
   }
 
-  get socketCount(): number {
-    return this.#sockets.size;
-  }
-
   #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', destroyOnError);
     const ip = this.options.clientAddress(request);

@@ -2,7 +2,7 @@
  * The schema's history, one migration per step, written once for both dialects:
  * Kysely's schema builder emits the right SQL for SQLite and PostgreSQL.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
 
 const migrations: Record<string, Migration> = {
   '0001_users_and_sessions': {
@@ -55,7 +55,3 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
-/** A cheap round trip, used by readiness checks. */
-export async function ping(db: Kysely<any>): Promise<void> {
-  await sql`select 1`.execute(db);
-}

@@ -5,10 +5,6 @@ import type { Database, NewUser, UserRow } from './tables.js';
 export class UsersRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  byId(id: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-  }
-
   byNormalizedEmail(emailNormalized: string): Promise<UserRow | undefined> {
     return this.db.selectFrom('users').selectAll().where('email_normalized', '=', emailNormalized).executeTakeFirst();
   }
