@@ -8,6 +8,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Authenticated } from '../accounts/sessions.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import type { DocumentCache } from '../graphql/document-cache.js';
+import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
 import { Connection } from './connection.js';
@@ -133,6 +134,13 @@ export class Engine {
       return;
     }
     this.#dispatch(connection, message).catch((error: unknown) => {
+      // The store or Redis being down is not the client's fault and passes: 1013
+      // tells clients to retry (graphql-ws gives up after 4500).
+      if (isStoreUnavailable(error)) {
+        this.log.warn({ err: error, type: message.type }, 'socket message could not be handled: a backing service is unavailable');
+        connection.close(CloseCode.TryAgainLater, CloseReason.unavailable);
+        return;
+      }
       this.log.error({ err: error, type: message.type }, 'socket message handling failed');
       connection.close(CloseCode.InternalServerError, CloseReason.internal);
     });

@@ -88,6 +88,19 @@ describe('when the database becomes unreachable', { skip: (await postgresReachab
       assert.equal(response.body.errors?.[0]?.extensions?.code, 'SERVICE_UNAVAILABLE');
       assert.doesNotMatch(JSON.stringify(response.body), /ECONNREFUSED|select|postgres/i, 'no driver or SQL text');
 
+      // A new socket whose ticket cannot be checked now is told to retry (1013), not failed for good (4500).
+      const ticketBeforeCut = await (async () => {
+        await proxy.open();
+        try {
+          return await user.ticket();
+        } finally {
+          await proxy.cut();
+        }
+      })();
+      const late = await RawClient.open(server.wsUrl);
+      late.send({ type: 'connection_init', payload: { token: ticketBeforeCut } });
+      assert.deepEqual(await late.waitForClose(10_000), { code: 1013, reason: 'service temporarily unavailable: try again' });
+
       await server.tessera.services.publisher.publish('system_announcements', {
         id: '1',
         message: 'still here',
