@@ -23,6 +23,8 @@ export class Connection implements SubscriberSink {
   context: GraphQLContext | undefined;
   /** Live operations by id: subscriptions, or PENDING single results. */
   readonly operations = new OperationTable<Subscriber | typeof PENDING>();
+  /** When connection_init is due (ms since the epoch). */
+  initDeadline = 0;
   /** Set by the keep-alive sweep, cleared by a pong. */
   awaitingPong = false;
   /** Resolves the session the upgrade's cookie names, when one was sent from an allowed Origin. */

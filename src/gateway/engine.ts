@@ -65,7 +65,8 @@ export class Engine {
   readonly #connectionsPerUser = new Map<string, number>();
   readonly #topicListeners = new Map<string, () => void>();
   // Connections awaiting connection_init, in the order their deadlines fall: one timer for all.
-  readonly #initQueue: { connection: Connection; deadline: number }[] = [];
+  // A Set keeps insertion order, which is deadline order (the timeout is one constant).
+  readonly #awaitingInit = new Set<Connection>();
   readonly #initTimer = new SingleTimer(() => this.#expireInits());
   readonly #stopRevocations: () => void;
   readonly #released = (connection: Connection) => this.#release(connection);
@@ -112,9 +113,9 @@ export class Engine {
         return undefined;
       });
     }
-    const deadline = Date.now() + this.limits.initTimeoutMs;
-    this.#initQueue.push({ connection, deadline });
-    this.#initTimer.armFor(deadline);
+    connection.initDeadline = Date.now() + this.limits.initTimeoutMs;
+    this.#awaitingInit.add(connection);
+    this.#initTimer.armFor(connection.initDeadline);
     return connection;
   }
 
@@ -181,6 +182,8 @@ export class Engine {
     connection.context = {
       transport: 'socket' as const,
       auth: connection.auth,
+      // Its own small object, not the connection: a fan-out group keeps the context
+      // of its first subscriber, which must not keep a closed socket alive.
       client: { ip: connection.ip, userAgent: connection.userAgent },
       cookies: undefined,
       services: this.#services,
@@ -239,6 +242,7 @@ export class Engine {
 
   #release(connection: Connection): void {
     this.#connections.delete(connection);
+    this.#awaitingInit.delete(connection);
     for (const operation of [...connection.operations.values()]) {
       if (operation !== 'pending') this.unsubscribe(operation);
     }
@@ -252,21 +256,25 @@ export class Engine {
     }
   }
 
+  /** The client sent connection_init: its init deadline no longer applies. */
+  initReceived(connection: Connection): void {
+    this.#awaitingInit.delete(connection);
+  }
+
   #expireInits(): void {
     const now = Date.now();
-    const queue = this.#initQueue;
-    let due = 0;
-    while (due < queue.length && (queue[due] as { deadline: number }).deadline <= now) {
-      const { connection } = queue[due] as { connection: Connection };
+    for (const connection of this.#awaitingInit) {
+      if (connection.initDeadline > now) {
+        this.#initTimer.armFor(connection.initDeadline);
+        return;
+      }
+      this.#awaitingInit.delete(connection);
       // Only a client that sent no connection_init in time (PROTOCOL.md); one whose credential
       // is still being checked did send it, and a slow store must not look like its fault.
       if (connection.state === 'awaiting-init') {
         connection.close(CloseCode.ConnectionInitialisationTimeout, CloseReason.initTimeout);
       }
-      due++;
     }
-    queue.splice(0, due);
-    const next = queue[0];
-    if (next !== undefined) this.#initTimer.armFor(next.deadline);
   }
+
 }

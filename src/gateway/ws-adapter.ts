@@ -198,7 +198,8 @@ export class WsAdapter {
     ws.on('message', this.#listeners.message);
     ws.on('pong', this.#listeners.pong);
     ws.on('error', ignoreError);
-    ws.once('close', this.#listeners.close);
+    // 'on', not 'once': close fires once anyway, and once() wraps the listener in two objects per socket.
+    ws.on('close', this.#listeners.close);
   }
 
   #closed(ws: WebSocket): void {

@@ -15,6 +15,7 @@ export async function handleConnectionInit(
     return;
   }
   connection.state = 'initialising';
+  engine.initReceived(connection);
   const result = await engine.authenticator.byInitPayload(message.payload, connection.cookieAuth);
   connection.cookieAuth = undefined;
   if (!connection.isOpen) return;
