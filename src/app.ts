@@ -3,6 +3,7 @@
  * socket gateway from a {@link Config}, and tears them down in order.
  */
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { Accounts } from './accounts/accounts.js';
 import { RateLimiter } from './accounts/rate-limiter.js';
@@ -85,6 +86,10 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
+    ready: async () => {
+      await sql`select 1`.execute(store.db);
+      await infrastructure.ready();
+    },
     schema,
     documents,
     services,

@@ -21,6 +21,8 @@ export interface Infrastructure {
   readonly lease: Lease;
   presence(localTopics: () => Iterable<string>): Presence;
   readonly description: string;
+  /** Resolves when the shared services answer (always, in memory). */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
       lease: new LocalLease(),
       presence: (localTopics) => new LocalPresence(localTopics),
       description: 'in-process',
+      ready: async () => {},
       close: async () => {},
     };
   }
@@ -74,6 +77,10 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
       return presence;
     },
     description: `redis ${urlWithoutPassword(url)}`,
+    ready: async () => {
+      await commands.ping();
+      if (subscriber.status !== 'ready') throw new Error('the Redis subscriber connection is not ready');
+    },
     close: async () => {
       for (const presence of presences) await presence.close();
       await bus.close();

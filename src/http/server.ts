@@ -16,6 +16,8 @@ export interface HttpServerOptions extends GraphQLRouteOptions {
   readonly bodyLimitBytes: number;
   readonly origins: OriginPolicy;
   readonly trustProxy: TrustProxy;
+  /** Resolves when the process can serve (store reachable); rejects otherwise. For /readyz. */
+  readonly ready: () => Promise<void>;
 }
 
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
@@ -67,7 +69,18 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     sendRequestError(reply, 404, ErrorCode.BAD_REQUEST, `No route ${request.method} ${request.url.split('?')[0]}.`),
   );
 
+  // Liveness: the process answers. Readiness: it can also reach its store (and Redis),
+  // so a load balancer can route around a node that cannot serve.
   app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (request, reply) => {
+    try {
+      await options.ready();
+      return { ok: true };
+    } catch (error) {
+      request.log.warn({ err: error }, 'not ready');
+      return reply.code(503).send({ ok: false });
+    }
+  });
   await registerWeb(app, { origins: options.origins });
   registerGraphQLRoute(app, options);
   return app;

@@ -41,7 +41,9 @@ describe('when Redis restarts in the middle of a stream', { skip }, () => {
       assert.equal((await announce('before')).body.errors, undefined);
       assert.equal((await socket.next((m) => m.type === 'next')).payload.data.systemAnnouncements.message, 'before');
 
+      assert.equal((await fetch(`${a.url}/readyz`)).status, 200);
       await redis.stop();
+      assert.equal((await fetch(`${a.url}/readyz`)).status, 503, 'not ready without Redis');
       const during = await announce('during the outage');
       assert.equal(during.body.errors?.[0]?.extensions?.code, 'SERVICE_UNAVAILABLE', 'a publish during the outage fails clearly');
       await redis.start();
@@ -55,6 +57,7 @@ describe('when Redis restarts in the middle of a stream', { skip }, () => {
         delivered = (await socket.next((m) => m.type === 'next', 1000).catch(() => undefined)) !== undefined;
       }
       assert.ok(delivered, 'an announcement made after the restart reaches the subscriber on the other process');
+      assert.equal((await fetch(`${a.url}/readyz`)).status, 200, 'ready again');
       assert.equal(a.child.exitCode, null, 'A is still running');
       assert.equal(b.child.exitCode, null, 'B is still running');
       socket.close();
@@ -82,7 +85,10 @@ describe('when the database becomes unreachable', { skip: (await postgresReachab
       socket.subscribe('1', 'subscription { systemAnnouncements { message } }');
       await new Promise((resolve) => setTimeout(resolve, 50));
 
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 200, 'ready while the database answers');
       await proxy.cut();
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 503, 'not ready without the database');
+      assert.equal((await fetch(`${server.url}/healthz`)).status, 200, 'but alive');
       const response = await user.gql('{ accountsMe { user { email } } }');
       assert.equal(response.status, 503);
       assert.equal(response.body.errors?.[0]?.extensions?.code, 'SERVICE_UNAVAILABLE');
