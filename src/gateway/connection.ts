@@ -49,9 +49,7 @@ export class Connection implements SubscriberSink {
   send(frame: string): void {
     if (this.state === 'closed') return;
     this.transport.send(frame);
-    if (this.transport.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.close(CloseCode.TryAgainLater, CloseReason.slowConsumer);
-    }
+    this.#closeIfSlow();
   }
 
   sendFrame(frame: string): void {
@@ -64,7 +62,12 @@ export class Connection implements SubscriberSink {
     const transport = this.transport as Transport & Partial<NextWriter>;
     if (transport.sendNext !== undefined) transport.sendNext(prefix, payload);
     else transport.send(prefix + payload.tail);
-    if (transport.bufferedAmount > this.limits.maxBufferedBytes) {
+    this.#closeIfSlow();
+  }
+
+  /** A client whose unread output passed the limit is closed, so server memory stays bounded. */
+  #closeIfSlow(): void {
+    if (this.transport.bufferedAmount > this.limits.maxBufferedBytes) {
       this.close(CloseCode.TryAgainLater, CloseReason.slowConsumer);
     }
   }
