@@ -109,11 +109,6 @@ export class Engine {
     this.#watch.revoke(sessionIds, reason);
   }
 
-  /** Re-checks every watched session in the store now; resolves when done. */
-  recheckSessions(): Promise<void> {
-    return this.#watch.recheckAll();
-  }
-
   /** A new socket passed the upgrade checks. */
   open(transport: Transport, info: UpgradeInfo): Connection {
     const connection = new Connection(
