@@ -57,10 +57,13 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   logger.info({ pubsub: infrastructure.description, nodeId }, 'pub/sub ready');
   const bus: Bus = infrastructure.bus;
   const users = new UsersRepo(store.db);
-  const sessions = new Sessions(new SessionsRepo(store.db), bus, {
-    idleSeconds: config.sessionIdleTtlSeconds,
-    absoluteSeconds: config.sessionAbsoluteTtlSeconds,
-  });
+  const sessions = new Sessions(
+    new SessionsRepo(store.db),
+    bus,
+    { idleSeconds: config.sessionIdleTtlSeconds, absoluteSeconds: config.sessionAbsoluteTtlSeconds },
+    Date.now,
+    logger.child({ component: 'sessions' }),
+  );
   const limiters = {
     perIp: new RateLimiter(config.authRateLimitPerIp, config.authRateLimitWindowSeconds),
     perEmail: new RateLimiter(config.authRateLimitPerEmail, config.authRateLimitWindowSeconds),
@@ -116,9 +119,12 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       maxConnectionsPerUser: config.wsMaxConnectionsPerUser,
       maxBufferedBytes: config.wsMaxBufferedBytes,
       messagesPerSecond: config.wsMessagesPerSecond,
+      sessionRecheckMs: config.sessionRecheckSeconds * 1000,
     },
     log: logger.child({ component: 'gateway' }),
   });
+  // Sessions ended here close this node's sockets at once, even when the bus cannot carry it.
+  const stopLocalRevocations = sessions.onEnded((ids, reason) => engine.revokeSessions(ids, reason));
   const cookieName = sessionCookieName(config.cookieSecure);
   const sockets = new WsAdapter({
     server: http.server,
@@ -170,6 +176,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     close: () =>
       (closing ??= (async () => {
         clearInterval(purge);
+        stopLocalRevocations();
         await worker.stop();
         // Stop accepting and let in-flight requests finish, while the sockets get 1001.
         const httpClosed = http.close();

@@ -55,14 +55,6 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
   const bus = new RedisBus(publisher, subscriber, prefix, (error, channel) =>
     log.warn({ err: { message: (error as Error).message }, channel }, 'redis (un)subscribe failed; retried on reconnect'),
   );
-  // SUBSCRIBEs refused while Redis was down are not in ioredis's resubscribe list: send them all again.
-  let wasReady = true;
-  subscriber.on('close', () => (wasReady = false));
-  subscriber.on('ready', () => {
-    if (wasReady) return;
-    wasReady = true;
-    bus.resubscribeAll().catch((error: unknown) => log.warn({ err: error }, 'resubscribe failed'));
-  });
   const interval = config.userCountIntervalMs > 0 ? config.userCountIntervalMs : 10_000;
   const presences: Presence[] = [];
   return {

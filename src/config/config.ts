@@ -14,6 +14,12 @@ export interface Config {
   readonly cookieSecure: boolean;
   readonly sessionIdleTtlSeconds: number;
   readonly sessionAbsoluteTtlSeconds: number;
+  /**
+   * How often each process re-checks, in the store, every session it holds sockets for
+   * (one query per 500), closing those that ended: revocations the bus lost (Redis
+   * down, a node reconnecting) close within this period plus the re-check's time.
+   */
+  readonly sessionRecheckSeconds: number;
   readonly ticketTtlSeconds: number;
   /** HMAC keys for socket tickets; the first signs, all verify. Empty: generated and kept in `dataDir`. */
   readonly ticketSecrets: readonly string[];
@@ -162,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
     cookieSecure: boolean(env, 'COOKIE_SECURE', nodeEnv === 'production'),
     sessionIdleTtlSeconds,
     sessionAbsoluteTtlSeconds,
+    sessionRecheckSeconds: integer(env, 'SESSION_RECHECK_SECONDS', 30, 1, DAY),
     ticketTtlSeconds: integer(env, 'TICKET_TTL_SECONDS', 60, 1, 3600),
     ticketSecrets,
     userCountIntervalMs: integer(env, 'USER_COUNT_INTERVAL_MS', 10_000, 0, DAY * 1000),

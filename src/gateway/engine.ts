@@ -30,6 +30,8 @@ export interface EngineLimits {
   readonly maxConnectionsPerUser: number;
   readonly maxBufferedBytes: number;
   readonly messagesPerSecond: number;
+  /** How often every watched session is re-checked in the store (SESSION_RECHECK_SECONDS), in ms; 30 s by default. */
+  readonly sessionRecheckMs?: number;
 }
 
 export interface EngineLog {
@@ -69,6 +71,7 @@ export class Engine {
   readonly #awaitingInit = new Set<Connection>();
   readonly #initTimer = new SingleTimer(() => this.#expireInits());
   readonly #stopRevocations: () => void;
+  readonly #stopReconnects: () => void;
   readonly #released = (connection: Connection) => this.#release(connection);
   readonly #topicWatcher: EngineOptions['topicWatcher'];
 
@@ -82,7 +85,7 @@ export class Engine {
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
     this.#fanout = new Fanout(this.schema, this.#registry, this.log);
-    this.#watch = new SessionWatch(options.services.sessions, this.log);
+    this.#watch = new SessionWatch(options.services.sessions, this.log, { recheckMs: options.limits.sessionRecheckMs });
     this.#stopRevocations = this.#bus.subscribe(Channels.revocations, (message) => {
       try {
         const revocation = JSON.parse(message) as RevocationMessage;
@@ -91,6 +94,19 @@ export class Engine {
         this.log.error({ err: error }, 'bad revocation message');
       }
     });
+    // Revocations published while this node was cut off from the bus are not replayed: ask the store.
+    this.#stopReconnects = this.#bus.onReconnect(() => {
+      this.log.info({ sessions: this.#watch.sessionCount }, 'bus reconnected: re-checking every watched session');
+      void this.#watch.recheckAll();
+    });
+  }
+
+  /**
+   * Closes this node's sockets of sessions ended in this process, without waiting
+   * for the bus (which may be down): the composition root wires it to Sessions.onEnded.
+   */
+  revokeSessions(sessionIds: readonly string[], reason: string): void {
+    this.#watch.revoke(sessionIds, reason);
   }
 
   /** A new socket passed the upgrade checks. */
@@ -166,14 +182,18 @@ export class Engine {
     }
   }
 
-  /** Admits an authenticated connection unless its user is at the cap; builds its context. */
-  admitUser(connection: Connection, auth: Authenticated): boolean {
+  /**
+   * Admits an authenticated connection unless its user is at the cap (false). A session
+   * revoked since `checkedSince` (when its check in the store began) closes the
+   * connection with 4403 instead: the caller looks at `connection.isOpen`.
+   */
+  admitUser(connection: Connection, auth: Authenticated, checkedSince?: number): boolean {
     const userId = auth.user.id;
     const count = this.#connectionsPerUser.get(userId) ?? 0;
     if (count >= this.limits.maxConnectionsPerUser) return false;
     this.#connectionsPerUser.set(userId, count + 1);
     connection.auth = auth;
-    this.#watch.add(connection);
+    this.#watch.add(connection, checkedSince);
     return true;
   }
 
@@ -238,6 +258,7 @@ export class Engine {
     this.#initTimer.cancel();
     this.#watch.stop();
     this.#stopRevocations();
+    this.#stopReconnects();
   }
 
   #release(connection: Connection): void {

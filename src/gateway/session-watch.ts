@@ -1,9 +1,15 @@
 /**
- * Closes sockets whose session ends: at once when a revocation arrives on the
- * bus (logout, logout-all, password change, on any node), and at expiry,
- * found with one heap and one timer for all sessions rather than a timer per socket.
+ * Closes sockets whose session ends: at once when a revocation arrives (logout,
+ * logout-all, password change, on any node), at expiry (one heap and one timer
+ * for all sessions rather than a timer per socket), and, because the bus is
+ * at-most-once (a publish can fail, a node can miss it while reconnecting), by
+ * re-checking every session it holds against the store every SESSION_RECHECK_SECONDS
+ * and after the bus reconnects. Revocation is therefore at-least-once: a socket
+ * whose session ended closes at the latest one re-check period (plus the time of
+ * that re-check) after this node can see the store.
  */
-import { sessionExpiresAt, type Sessions } from '../accounts/sessions.js';
+import { sessionExpiresAt, type Sessions, type SessionStatus } from '../accounts/sessions.js';
+import { MAX_IDS_PER_QUERY } from '../store/sessions-repo.js';
 import type { Connection } from './connection.js';
 import { CloseCode, CloseReason } from './protocol/close-codes.js';
 import { DeadlineHeap } from './timers/deadline-heap.js';
@@ -16,20 +22,99 @@ interface Watched {
   expiresAt: number;
 }
 
+interface Tombstone {
+  readonly at: number;
+  readonly reason: string;
+}
+
+export interface SessionWatchOptions {
+  /** How often every watched session is re-checked in the store, in ms (SESSION_RECHECK_SECONDS). */
+  readonly recheckMs?: number;
+  /** Session ids per re-check query (the store's `WHERE id IN (…)`). */
+  readonly batchSize?: number;
+  /** How long a revocation is remembered for sockets still being admitted, in ms. */
+  readonly tombstoneMs?: number;
+  /** At most this many revocations remembered; the oldest go first. */
+  readonly maxTombstones?: number;
+}
+
+export const DEFAULT_RECHECK_MS = 30_000;
+const DEFAULT_TOMBSTONE_MS = 10_000;
+const DEFAULT_MAX_TOMBSTONES = 10_000;
+
+/** The close reason for a session the store no longer holds as live. */
+export function closeReasonFor(status: Exclude<SessionStatus, 'live'>): string {
+  switch (status) {
+    case 'expired':
+      return CloseReason.sessionExpired;
+    case 'user-gone':
+      return CloseReason.userGone;
+    case 'ended':
+      return CloseReason.sessionEnded;
+  }
+}
+
+/** Lets timers and I/O run between two batches, even when the store answers synchronously (SQLite). */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class SessionWatch {
   readonly #bySession = new Map<string, Watched>();
   #heap = new DeadlineHeap<string>();
   readonly #timer = new SingleTimer(() => void this.#expireDue());
+  readonly #recheckMs: number;
+  readonly #batchSize: number;
+  readonly #tombstoneMs: number;
+  readonly #maxTombstones: number;
+  // Revocations remembered for a while, in the order they came (a Map keeps insertion
+  // order), so that the oldest are found first when pruning.
+  readonly #tombstones = new Map<string, Tombstone>();
+  // When the newest tombstone dropped for room (not for age) had come: an admission whose
+  // check began before that cannot trust the tombstones and asks the store instead.
+  #evictedAt = -Infinity;
+  #recheckTimer: NodeJS.Timeout | undefined;
+  #recheckRunning: Promise<void> | undefined;
+  #recheckQueued: Promise<void> | undefined;
+  #stopped = false;
 
   constructor(
-    private readonly sessions: Sessions,
+    private readonly sessions: Pick<Sessions, 'check' | 'checkMany'>,
     private readonly log: { warn(object: object, message: string): void },
-  ) {}
+    options: SessionWatchOptions = {},
+  ) {
+    this.#recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
+    this.#batchSize = Math.min(options.batchSize ?? MAX_IDS_PER_QUERY, MAX_IDS_PER_QUERY);
+    this.#tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
+    this.#maxTombstones = options.maxTombstones ?? DEFAULT_MAX_TOMBSTONES;
+    this.#armRecheck(Date.now() + this.#recheckMs);
+  }
 
-  add(connection: Connection): void {
+  /**
+   * Watches an authenticated connection whose session the store said was live.
+   *
+   * The race this closes: the socket's session is checked in the store (connection_init),
+   * then, some milliseconds later, the socket is added here. A revocation handled in
+   * between finds no socket to close. So every revocation leaves a tombstone for
+   * `tombstoneMs`, and a socket admitted for a tombstoned session is closed at once.
+   * Session ids are never reused, so a tombstone is never wrong. A tombstone is only
+   * missing if the admission took longer than `tombstoneMs` since `checkedSince` or
+   * tombstones were dropped for room meanwhile; then the session is asked for again.
+   * (Re-checking every admission instead would cost a second query per socket.)
+   *
+   * @param checkedSince when the session check behind this admission began (ms since
+   *   the epoch); by default now, for a check done synchronously just before.
+   * @returns false when the connection was closed instead (its session was revoked).
+   */
+  add(connection: Connection, checkedSince = Date.now()): boolean {
     const auth = connection.auth;
-    if (auth === undefined) return;
+    if (auth === undefined) return true;
     const id = auth.session.id;
+    const now = Date.now();
+    this.#pruneTombstones(now);
+    const tombstone = this.#tombstones.get(id);
+    if (tombstone !== undefined) {
+      connection.close(CloseCode.Forbidden, tombstone.reason);
+      return false;
+    }
     let watched = this.#bySession.get(id);
     if (watched === undefined) {
       watched = { connections: [], expiresAt: sessionExpiresAt(auth.session) };
@@ -37,6 +122,8 @@ export class SessionWatch {
       this.#schedule(id, watched.expiresAt);
     }
     if (!watched.connections.includes(connection)) watched.connections.push(connection);
+    if (now - checkedSince >= this.#tombstoneMs || this.#evictedAt >= checkedSince) void this.#checkOne(id);
+    return true;
   }
 
   remove(connection: Connection): void {
@@ -57,9 +144,11 @@ export class SessionWatch {
     for (const [id, watched] of this.#bySession) this.#heap.push(watched.expiresAt, id);
   }
 
-  /** Closes every socket of these sessions with 4403 and the reason. */
+  /** Closes every socket of these sessions with 4403 and the reason, and remembers them for sockets being admitted. */
   revoke(sessionIds: readonly string[], reason: string): void {
+    const now = Date.now();
     for (const id of sessionIds) {
+      this.#bury(id, reason, now);
       const watched = this.#bySession.get(id);
       if (watched === undefined) continue;
       this.#bySession.delete(id);
@@ -71,8 +160,108 @@ export class SessionWatch {
     return this.#bySession.size;
   }
 
+  get tombstoneCount(): number {
+    return this.#tombstones.size;
+  }
+
+  /**
+   * Re-checks every watched session in the store now (after the bus reconnected,
+   * revocations may have been missed). Resolves when a re-check begun after this
+   * call has finished; a call during a running re-check queues one more.
+   */
+  recheckAll(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    const running = this.#recheckRunning;
+    if (running === undefined) return this.#startRecheck();
+    this.#recheckQueued ??= running.then(() => {
+      this.#recheckQueued = undefined;
+      return this.#startRecheck();
+    });
+    return this.#recheckQueued;
+  }
+
   stop(): void {
+    this.#stopped = true;
     this.#timer.cancel();
+    if (this.#recheckTimer !== undefined) clearTimeout(this.#recheckTimer);
+    this.#recheckTimer = undefined;
+  }
+
+  #bury(id: string, reason: string, now: number): void {
+    this.#tombstones.delete(id); // re-inserted last: the Map stays in arrival order
+    this.#tombstones.set(id, { at: now, reason });
+    this.#pruneTombstones(now);
+    while (this.#tombstones.size > this.#maxTombstones) {
+      const [oldest, tombstone] = this.#tombstones.entries().next().value as [string, Tombstone];
+      this.#tombstones.delete(oldest);
+      this.#evictedAt = Math.max(this.#evictedAt, tombstone.at);
+    }
+  }
+
+  #pruneTombstones(now: number): void {
+    for (const [id, tombstone] of this.#tombstones) {
+      if (now - tombstone.at < this.#tombstoneMs) return;
+      this.#tombstones.delete(id);
+    }
+  }
+
+  #armRecheck(at: number): void {
+    if (this.#stopped) return;
+    if (this.#recheckTimer !== undefined) clearTimeout(this.#recheckTimer);
+    this.#recheckTimer = setTimeout(() => {
+      this.#recheckTimer = undefined;
+      void this.recheckAll();
+    }, Math.max(0, at - Date.now()));
+    this.#recheckTimer.unref();
+  }
+
+  #startRecheck(): Promise<void> {
+    if (this.#recheckTimer !== undefined) clearTimeout(this.#recheckTimer);
+    this.#recheckTimer = undefined;
+    const started = Date.now();
+    const run = this.#recheck().finally(() => {
+      this.#recheckRunning = undefined;
+      // Start to start: a lost revocation waits at most one period plus one re-check.
+      if (this.#recheckQueued === undefined) this.#armRecheck(started + this.#recheckMs);
+    });
+    this.#recheckRunning = run;
+    return run;
+  }
+
+  /**
+   * One pass over the sessions watched when it starts: one query per `batchSize` ids,
+   * one batch at a time (the store's pool is shared with HTTP), yielding to the event
+   * loop between batches so that a large node never holds it for long.
+   */
+  async #recheck(): Promise<void> {
+    const ids = [...this.#bySession.keys()];
+    for (let start = 0; start < ids.length; start += this.#batchSize) {
+      if (start > 0) await yieldToEventLoop();
+      if (this.#stopped) return;
+      // Sessions whose sockets all left meanwhile need no query.
+      const batch = ids.slice(start, start + this.#batchSize).filter((id) => this.#bySession.has(id));
+      if (batch.length === 0) continue;
+      let statuses: Map<string, SessionStatus>;
+      try {
+        statuses = await this.sessions.checkMany(batch);
+      } catch (error) {
+        // Store unreachable: keep the sockets; the next re-check (or the expiry check) asks again.
+        this.log.warn({ err: error, sessions: ids.length }, 'could not re-check the watched sessions; retrying at the next re-check');
+        return;
+      }
+      for (const [id, status] of statuses) {
+        if (status !== 'live') this.revoke([id], closeReasonFor(status));
+      }
+    }
+  }
+
+  async #checkOne(id: string): Promise<void> {
+    try {
+      const check = await this.sessions.check(id);
+      if (check.status !== 'live') this.revoke([id], closeReasonFor(check.status));
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not re-check a session after admitting its socket; the periodic re-check will');
+    }
   }
 
   #schedule(id: string, at: number): void {
@@ -92,7 +281,7 @@ export class SessionWatch {
           watched.expiresAt = sessionExpiresAt(check.auth.session);
           this.#schedule(id, watched.expiresAt);
         } else {
-          this.revoke([id], check.status === 'expired' ? CloseReason.sessionExpired : CloseReason.sessionEnded);
+          this.revoke([id], closeReasonFor(check.status));
         }
       } catch (error) {
         // Store unreachable: keep the sockets and look again shortly.

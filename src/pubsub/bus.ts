@@ -1,7 +1,8 @@
 /**
  * The message bus between Tessera's parts and, with Redis, between processes.
  * Delivery is at-most-once: a message published while a subscriber is
- * disconnected is not replayed.
+ * disconnected is not replayed; {@link Bus.onReconnect} tells a subscriber when
+ * it may have missed some, so that it can catch up from the store (revocations do).
  */
 export type Listener = (message: string) => void;
 
@@ -10,6 +11,12 @@ export interface Bus {
   publish(channel: string, message: string): Promise<void>;
   /** Listens on `channel` until the returned function is called. */
   subscribe(channel: string, listener: Listener): () => void;
+  /**
+   * Calls `listener` each time this process is back on the bus after losing it, once
+   * its channels are subscribed again: messages published meanwhile were lost.
+   * The in-process bus never loses messages, so never calls it.
+   */
+  onReconnect(listener: () => void): () => void;
   close(): Promise<void>;
 }
 

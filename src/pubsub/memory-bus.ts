@@ -26,6 +26,11 @@ export class MemoryBus implements Bus {
     };
   }
 
+  /** In process, nothing is ever missed: never called. */
+  onReconnect(_listener: () => void): () => void {
+    return () => {};
+  }
+
   async close(): Promise<void> {
     this.#channels.clear();
   }

@@ -2,12 +2,15 @@
  * The bus over Redis pub/sub, for several processes and machines. One
  * connection publishes, one listens; a channel is subscribed in Redis while
  * this process has a listener for it, and dropped when the last one leaves.
+ * When the listening connection comes back after a loss, every channel is
+ * subscribed again, then the reconnect listeners are told.
  */
 import type { Redis } from 'ioredis';
 import type { Bus, Listener } from './bus.js';
 
 export class RedisBus implements Bus {
   readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #reconnectListeners = new Set<() => void>();
 
   constructor(
     private readonly publisher: Redis,
@@ -20,6 +23,24 @@ export class RedisBus implements Bus {
       if (listeners === undefined) return;
       for (const listener of listeners) listener(message);
     });
+    let lost = false;
+    subscriber.on('close', () => (lost = true));
+    subscriber.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      // SUBSCRIBEs refused while Redis was down are not in ioredis's resubscribe list: send them all
+      // again, and only then say so, so that nothing published after a listener catches up is missed.
+      this.resubscribeAll()
+        .catch((error: unknown) => this.onError(error, '*'))
+        .finally(() => {
+          for (const listener of this.#reconnectListeners) listener();
+        });
+    });
+  }
+
+  onReconnect(listener: () => void): () => void {
+    this.#reconnectListeners.add(listener);
+    return () => this.#reconnectListeners.delete(listener);
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -52,6 +73,7 @@ export class RedisBus implements Bus {
 
   async close(): Promise<void> {
     this.#listeners.clear();
+    this.#reconnectListeners.clear();
     this.subscriber.disconnect();
     this.publisher.disconnect();
   }

@@ -34,6 +34,21 @@ function withUserQuery(db: Kysely<Database>, column: 'sessions.id' | 'sessions.t
 
 type WithUserRow = InferResult<ReturnType<typeof withUserQuery>>[number];
 
+/**
+ * The most ids one batched query names. PostgreSQL allows 65,535 parameters and
+ * SQLite 32,766 (999 before 3.32): 500 stays far below both, and keeps each
+ * query short enough not to hold the event loop (SQLite runs on it).
+ */
+export const MAX_IDS_PER_QUERY = 500;
+
+/** What a batched re-check needs of a session: its expiries and whether its user still exists. */
+export interface SessionLiveness {
+  readonly id: string;
+  readonly idle_expires_at: number;
+  readonly absolute_expires_at: number;
+  readonly userExists: boolean;
+}
+
 export class SessionsRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -81,6 +96,37 @@ export class SessionsRepo {
             updated_at: row.u_updated_at as number,
           };
     return { session, user };
+  }
+
+  /**
+   * The sessions among `ids` that still have a row (absent ones were deleted), one
+   * `WHERE id IN (…)` query per {@link MAX_IDS_PER_QUERY} ids.
+   */
+  async livenessByIds(ids: readonly string[]): Promise<SessionLiveness[]> {
+    const found: SessionLiveness[] = [];
+    for (let start = 0; start < ids.length; start += MAX_IDS_PER_QUERY) {
+      const chunk = ids.slice(start, start + MAX_IDS_PER_QUERY);
+      const rows = await this.db
+        .selectFrom('sessions')
+        .leftJoin('users', 'users.id', 'sessions.user_id')
+        .select([
+          'sessions.id as id',
+          'sessions.idle_expires_at as idle_expires_at',
+          'sessions.absolute_expires_at as absolute_expires_at',
+          'users.id as u_id',
+        ])
+        .where('sessions.id', 'in', chunk)
+        .execute();
+      for (const row of rows) {
+        found.push({
+          id: row.id,
+          idle_expires_at: row.idle_expires_at,
+          absolute_expires_at: row.absolute_expires_at,
+          userExists: row.u_id !== null,
+        });
+      }
+    }
+    return found;
   }
 
   listForUser(userId: string, now: number): Promise<SessionRow[]> {

@@ -16,6 +16,8 @@ export async function handleConnectionInit(
   }
   connection.state = 'initialising';
   engine.initReceived(connection);
+  // Before the session is looked up: a revocation arriving after this is caught at admission.
+  const checkedSince = Date.now();
   const result = await engine.authenticator.byInitPayload(message.payload, connection.cookieAuth);
   connection.cookieAuth = undefined;
   if (!connection.isOpen) return;
@@ -24,10 +26,11 @@ export async function handleConnectionInit(
     connection.close(CloseCode.Forbidden, result.reason);
     return;
   }
-  if (result.auth !== undefined && !engine.admitUser(connection, result.auth)) {
+  if (result.auth !== undefined && !engine.admitUser(connection, result.auth, checkedSince)) {
     connection.close(CloseCode.TooManyRequests, CloseReason.tooManyConnections);
     return;
   }
+  if (!connection.isOpen) return; // its session was revoked while it was being checked
   engine.setContext(connection);
   connection.state = 'ready';
   connection.send(ACK_FRAME);
