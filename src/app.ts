@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { Accounts } from './accounts/accounts.js';
-import { RateLimiter } from './accounts/rate-limiter.js';
+import { DeviceCookies } from './accounts/device-cookie.js';
+import type { RateLimiter } from './accounts/rate-limiter.js';
 import { Sessions } from './accounts/sessions.js';
 import type { Config } from './config/config.js';
 import type { Services } from './graphql/context.js';
@@ -39,6 +40,8 @@ export interface Tessera {
   readonly store: Store;
   readonly bus: Bus;
   readonly services: Services;
+  /** The sign-in attempt counters (memory or Redis). */
+  readonly rateLimiter: RateLimiter;
   readonly engine: Engine;
   readonly worker: UserCountWorker;
   readonly nodeId: string;
@@ -64,18 +67,23 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     Date.now,
     logger.child({ component: 'sessions' }),
   );
-  const limiters = {
-    perIp: new RateLimiter(config.authRateLimitPerIp, config.authRateLimitWindowSeconds),
-    perEmail: new RateLimiter(config.authRateLimitPerEmail, config.authRateLimitWindowSeconds),
-  };
   const secrets = loadTicketSecrets(config.ticketSecrets, config.dataDir);
   if (secrets.warning !== undefined) logger.warn(secrets.warning);
   const services: Services = {
-    accounts: new Accounts(users, sessions, limiters),
+    accounts: new Accounts(users, sessions, {
+      limiter: infrastructure.rateLimiter,
+      limits: {
+        perIp: config.authRateLimitPerIp,
+        perEmail: config.authRateLimitPerEmail,
+        perEmailAddress: config.authRateLimitPerEmailAddress,
+        perDevice: config.authRateLimitPerDevice,
+      },
+      // Keyed from the ticket secrets under a label of its own: no extra secret to configure.
+      devices: new DeviceCookies(secrets.secrets),
+    }),
     sessions,
     tickets: new TicketIssuer(secrets.secrets, config.ticketTtlSeconds, infrastructure.replayGuard),
     publisher: new Publisher(bus),
-    adminEmails: new Set(config.adminEmails),
   };
 
   const schema = createSchema();
@@ -169,6 +177,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     store,
     bus,
     services,
+    rateLimiter: infrastructure.rateLimiter,
     engine,
     worker,
     nodeId,

@@ -24,6 +24,10 @@ function configOrExit(): Config {
 async function main(): Promise<void> {
   const config = configOrExit();
   const logger = createLogger(config.logLevel);
+  if ((process.env['ADMIN_EMAILS'] ?? '').trim() !== '') {
+    // Removed: an email list granted the role to whoever registered the address first.
+    logger.warn('ADMIN_EMAILS is no longer read and grants nothing: give the admin role with `npm run admin -- grant <email>`');
+  }
   if (config.workers > 1 && cluster.isPrimary) {
     runPrimary(config.workers, logger);
     return;

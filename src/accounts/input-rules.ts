@@ -15,6 +15,15 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+/**
+ * Whether a normalised email could belong to an account (every stored email
+ * passed {@link checkEmail}). Sign-in checks this before counting an attempt,
+ * so that strings no account can have create no rate-limit window.
+ */
+export function isPossibleEmail(normalized: string): boolean {
+  return normalized.length <= 254 && EMAIL.test(normalized) && !CONTROL.test(normalized);
+}
+
 export function checkEmail(email: string, field = 'email'): string {
   const trimmed = email.trim();
   if (trimmed.length > 254 || !EMAIL.test(trimmed) || CONTROL.test(trimmed)) throw badInput(field, 'Enter a valid email address.');

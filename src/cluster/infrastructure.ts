@@ -1,6 +1,6 @@
 /**
  * The parts that differ between one process and a cluster: the bus, the
- * ticket replay guard, topic presence and the worker lease. Without REDIS_URL
+ * ticket replay guard, the sign-in rate limiter, topic presence and the worker lease. Without REDIS_URL
  * they live in memory; with it, in Redis, behind the same interfaces.
  */
 import type { Logger } from 'pino';
@@ -12,12 +12,16 @@ import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
 import { urlWithoutPassword } from '../logging/logger.js';
 import { MemoryReplayGuard, type ReplayGuard } from '../tickets/replay-guard.js';
 import { RedisReplayGuard } from '../tickets/redis-replay-guard.js';
+import { MemoryRateLimiter, type RateLimiter } from '../accounts/rate-limiter.js';
+import { RedisRateLimiter } from '../accounts/redis-rate-limiter.js';
 import { type Lease, LocalLease, RedisLease } from './lease.js';
 import { LocalPresence, type Presence, RedisPresence } from './presence.js';
 
 export interface Infrastructure {
   readonly bus: Bus;
   readonly replayGuard: ReplayGuard;
+  /** Sign-in attempt counters: per process in memory, cluster-wide in Redis. */
+  readonly rateLimiter: RateLimiter;
   readonly lease: Lease;
   presence(localTopics: () => Iterable<string>): Presence;
   readonly description: string;
@@ -32,6 +36,7 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
     return {
       bus: new MemoryBus(),
       replayGuard: new MemoryReplayGuard(),
+      rateLimiter: new MemoryRateLimiter(config.authRateLimitWindowSeconds, config.authRateLimitMaxKeys),
       lease: new LocalLease(),
       presence: (localTopics) => new LocalPresence(localTopics),
       description: 'in-process',
@@ -60,6 +65,7 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
   return {
     bus,
     replayGuard: new RedisReplayGuard(commands, prefix),
+    rateLimiter: new RedisRateLimiter(commands, prefix, config.authRateLimitWindowSeconds),
     lease: new RedisLease(commands, `${prefix}lease:user-count`, nodeId, Math.round(interval * 1.5)),
     presence: (localTopics) => {
       const presence = new RedisPresence(commands, prefix, nodeId, localTopics, Math.min(5000, interval), (error) =>

@@ -24,14 +24,24 @@ export interface Config {
   /** HMAC keys for socket tickets; the first signs, all verify. Empty: generated and kept in `dataDir`. */
   readonly ticketSecrets: readonly string[];
   readonly userCountIntervalMs: number;
-  readonly adminEmails: readonly string[];
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
   readonly maxDocumentBytes: number;
   readonly maxQueryDepth: number;
+  /** Sign-in attempts (register, login, change password) per client address per window. */
   readonly authRateLimitPerIp: number;
+  /** Attempts per email per window from all clients without a device cookie for it together. */
   readonly authRateLimitPerEmail: number;
+  /** Attempts per (email, address) per window from clients without a device cookie for it. */
+  readonly authRateLimitPerEmailAddress: number;
+  /** Attempts per device cookie per window (a known browser is exempt from the per-email limit, not from this). */
+  readonly authRateLimitPerDevice: number;
   readonly authRateLimitWindowSeconds: number;
+  /**
+   * Most attempt counters kept in memory (without Redis); past it, ended windows go
+   * first, then the oldest. With REDIS_URL the counters live in Redis, which expires them.
+   */
+  readonly authRateLimitMaxKeys: number;
   readonly wsInitTimeoutMs: number;
   readonly wsMaxMessageBytes: number;
   readonly wsMaxSubscriptionsPerConnection: number;
@@ -172,14 +182,16 @@ export function loadConfig(env: Env = process.env): Config {
     ticketTtlSeconds: integer(env, 'TICKET_TTL_SECONDS', 60, 1, 3600),
     ticketSecrets,
     userCountIntervalMs: integer(env, 'USER_COUNT_INTERVAL_MS', 10_000, 0, DAY * 1000),
-    adminEmails: (list(env, 'ADMIN_EMAILS') ?? []).map((email) => email.toLowerCase()),
     logLevel,
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 64 * 1024 * 1024),
     maxDocumentBytes: integer(env, 'MAX_DOCUMENT_BYTES', 16 * 1024, 64, 1024 * 1024),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
     authRateLimitPerIp: integer(env, 'AUTH_RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
     authRateLimitPerEmail: integer(env, 'AUTH_RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
+    authRateLimitPerEmailAddress: integer(env, 'AUTH_RATE_LIMIT_PER_EMAIL_ADDRESS', 5, 1, 1_000_000),
+    authRateLimitPerDevice: integer(env, 'AUTH_RATE_LIMIT_PER_DEVICE', 10, 1, 1_000_000),
     authRateLimitWindowSeconds: integer(env, 'AUTH_RATE_LIMIT_WINDOW_SECONDS', 300, 1, DAY),
+    authRateLimitMaxKeys: integer(env, 'AUTH_RATE_LIMIT_MAX_KEYS', 100_000, 100, 10_000_000),
     wsInitTimeoutMs: integer(env, 'WS_INIT_TIMEOUT_MS', 3000, 100, 60_000),
     wsMaxMessageBytes: integer(env, 'WS_MAX_MESSAGE_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),

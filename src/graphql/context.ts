@@ -9,19 +9,21 @@ export interface Services {
   readonly sessions: Sessions;
   readonly tickets: TicketIssuer;
   readonly publisher: Publisher;
-  /** Lower-cased emails allowed to call `systemAnnounce`. */
-  readonly adminEmails: ReadonlySet<string>;
 }
 
-/** Sets or clears the session cookie on the HTTP response. */
+/** Sets or clears the session cookie on the HTTP response, and sets the device cookie. */
 export interface CookieControl {
   set(secret: string): void;
   clear(): void;
+  /** Remembers this browser for the email it signed in with (see accounts/device-cookie.ts). */
+  setDevice(value: string): void;
 }
 
 export interface ClientInfo {
   readonly ip: string;
   readonly userAgent: string | undefined;
+  /** The device cookie the browser sent (HTTP only). */
+  readonly deviceCookie?: string | undefined;
 }
 
 export interface GraphQLContext {

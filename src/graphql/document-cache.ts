@@ -14,6 +14,7 @@ import {
   validate,
 } from 'graphql';
 import { depthLimit } from './depth-limit.js';
+import { oneSignInPerOperation } from './one-sign-in-rule.js';
 import { ErrorCode } from './errors.js';
 
 export interface PreparedDocument {
@@ -48,7 +49,7 @@ export class DocumentCache {
     private readonly limits: DocumentLimits,
     private readonly capacity = 1000,
   ) {
-    this.#rules = [...specifiedRules, depthLimit(limits.maxDepth)];
+    this.#rules = [...specifiedRules, depthLimit(limits.maxDepth), oneSignInPerOperation];
   }
 
   prepare(source: string): Prepared {

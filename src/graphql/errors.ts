@@ -15,13 +15,13 @@ export const ErrorCode = {
   EMAIL_TAKEN: 'EMAIL_TAKEN',
   /** Wrong email or password; the same answer for both, so accounts cannot be enumerated. */
   INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
-  /** Too many attempts; `extensions.retryAfterSeconds` says when to try again. */
+  /** Too many sign-in attempts (per address, device, email and address, or email); `extensions.retryAfterSeconds` says when to try again. */
   RATE_LIMITED: 'RATE_LIMITED',
   /** The request is not a well-formed GraphQL request (JSON, parameters, method). */
   BAD_REQUEST: 'BAD_REQUEST',
   /** The document does not parse. */
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
-  /** The document does not validate against the schema, or passes the size or depth limits. */
+  /** The document does not validate against the schema, passes the size or depth limits, or signs in or registers more than once. */
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
   /** A browser could have sent this request cross-site without a preflight; see the README on CSRF. */
   CSRF_REJECTED: 'CSRF_REJECTED',
@@ -29,7 +29,7 @@ export const ErrorCode = {
   ORIGIN_FORBIDDEN: 'ORIGIN_FORBIDDEN',
   /** A socket reached its subscription limit (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION). */
   SUBSCRIPTION_LIMIT: 'SUBSCRIPTION_LIMIT',
-  /** The database cannot be reached; retry later (HTTP 503). */
+  /** The database (or Redis, for sign-in limits and publishing) cannot be reached; retry later (HTTP 503). */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** Anything unexpected. Details go to the server log only, never to the client. */
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',

@@ -69,12 +69,14 @@ const mutation: Record<string, Resolver> = {
     requireCookies(context);
     const signIn = await context.services.accounts.register(args, context.client);
     context.cookies?.set(signIn.secret);
+    context.cookies?.setDevice(signIn.device);
     return presentUser(signIn.user);
   },
   accountsLogin: async (_source, args, context) => {
     requireCookies(context);
     const signIn = await context.services.accounts.login(args, context.client);
     context.cookies?.set(signIn.secret);
+    context.cookies?.setDevice(signIn.device);
     return presentUser(signIn.user);
   },
   accountsLogout: async (_source, _args, context) => {
@@ -95,8 +97,9 @@ const mutation: Record<string, Resolver> = {
     return true;
   },
   systemAnnounce: async (_source, args: { message: string }, context) => {
+    // The role of the user row loaded for this request: a revoke takes effect at the next one.
     const auth = requireAuth(context);
-    if (!context.services.adminEmails.has(auth.user.email_normalized)) {
+    if (auth.user.role !== 'admin') {
       throw forbidden('Only administrators may make announcements.');
     }
     const message = args.message.trim();

@@ -56,7 +56,7 @@ export const typeDefs = /* GraphQL */ `
     accountsLogoutAll: Boolean!
     "Changes the password and ends every other session of the user."
     accountsChangePassword(currentPassword: String!, newPassword: String!): Boolean!
-    "Sends an announcement to every subscriber. Only for ADMIN_EMAILS."
+    "Sends an announcement to every subscriber. Only for users with the admin role (npm run admin -- grant <email>)."
     systemAnnounce(message: String!): Announcement!
   }
 

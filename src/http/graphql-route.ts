@@ -13,7 +13,7 @@ import { formatErrors, isStoreUnavailable } from '../graphql/format-errors.js';
 import { csrfRefusal } from '../security/csrf.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from './graphql-params.js';
-import { cookieControl, type CookieSettings, readSessionSecret } from './session-cookie.js';
+import { cookieControl, type CookieSettings, readDeviceCookie, readSessionSecret } from './session-cookie.js';
 
 export interface GraphQLRouteOptions {
   readonly schema: GraphQLSchema;
@@ -85,7 +85,7 @@ export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRoute
     const context: GraphQLContext = {
       transport: 'http',
       auth,
-      client: { ip: request.ip, userAgent: request.headers['user-agent'] },
+      client: { ip: request.ip, userAgent: request.headers['user-agent'], deviceCookie: readDeviceCookie(request, cookie.secure) },
       cookies: cookieControl(reply, cookie),
       services,
     };

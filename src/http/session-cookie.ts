@@ -1,6 +1,7 @@
-/** The session cookie: its name, attributes, and reading it from a request. */
+/** The session and device cookies: their names, attributes, and reading them from a request. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CookieControl } from '../graphql/context.js';
+import { DEVICE_COOKIE_TTL_SECONDS, deviceCookieName } from '../accounts/device-cookie.js';
 
 export interface CookieSettings {
   readonly secure: boolean;
@@ -16,6 +17,10 @@ export function readSessionSecret(request: FastifyRequest, secure: boolean): str
   return request.cookies[sessionCookieName(secure)];
 }
 
+export function readDeviceCookie(request: FastifyRequest, secure: boolean): string | undefined {
+  return request.cookies[deviceCookieName(secure)];
+}
+
 export function cookieControl(reply: FastifyReply, settings: CookieSettings): CookieControl {
   const name = sessionCookieName(settings.secure);
   const base = { httpOnly: true, sameSite: 'lax', path: '/', secure: settings.secure } as const;
@@ -25,6 +30,15 @@ export function cookieControl(reply: FastifyReply, settings: CookieSettings): Co
     },
     clear: () => {
       reply.clearCookie(name, base);
+    },
+    // Kept across logout (it only says "this browser signed in as X before");
+    // SameSite=Strict: sign-in requests come from Tessera's own pages.
+    setDevice: (value) => {
+      reply.setCookie(deviceCookieName(settings.secure), value, {
+        ...base,
+        sameSite: 'strict',
+        maxAge: DEVICE_COOKIE_TTL_SECONDS,
+      });
     },
   };
 }

@@ -2,7 +2,7 @@
  * The schema's history, one migration per step, written once for both dialects:
  * Kysely's schema builder emits the right SQL for SQLite and PostgreSQL.
  */
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 
 const migrations: Record<string, Migration> = {
   '0001_users_and_sessions': {
@@ -39,6 +39,19 @@ const migrations: Record<string, Migration> = {
     async down(db: Kysely<unknown>) {
       await db.schema.dropTable('sessions').execute();
       await db.schema.dropTable('users').execute();
+    },
+  },
+  // Admins are a role stored with the user (granted by `npm run admin`), not an email
+  // list that whoever registers the address first would claim.
+  '0002_users_role': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable('users')
+        .addColumn('role', 'text', (col) => col.notNull().defaultTo('user').check(sql`role in ('user', 'admin')`))
+        .execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.alterTable('users').dropColumn('role').execute();
     },
   },
 };

@@ -26,6 +26,7 @@ function withUserQuery(db: Kysely<Database>, column: 'sessions.id' | 'sessions.t
       'users.email_normalized as u_email_normalized',
       'users.name as u_name',
       'users.password_hash as u_password_hash',
+      'users.role as u_role',
       'users.created_at as u_created_at',
       'users.updated_at as u_updated_at',
     ])
@@ -92,6 +93,7 @@ export class SessionsRepo {
             email_normalized: row.u_email_normalized as string,
             name: row.u_name,
             password_hash: row.u_password_hash as string,
+            role: row.u_role === 'admin' ? 'admin' : 'user',
             created_at: row.u_created_at as number,
             updated_at: row.u_updated_at as number,
           };

@@ -1,6 +1,11 @@
 /** The database tables as Kysely sees them. Times are milliseconds since the epoch. */
 import type { Generated, Insertable, Selectable } from 'kysely';
 
+/** What a user may do beyond their own account. Checked on the row loaded for each request. */
+export type Role = 'user' | 'admin';
+
+export const ROLES: readonly Role[] = ['user', 'admin'];
+
 export interface UsersTable {
   id: string;
   email: string;
@@ -8,6 +13,8 @@ export interface UsersTable {
   email_normalized: string;
   name: string | null;
   password_hash: string;
+  /** `admin` may call `systemAnnounce`; granted and revoked by `npm run admin` only. */
+  role: Role;
   created_at: number;
   updated_at: number;
 }

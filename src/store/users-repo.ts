@@ -1,6 +1,6 @@
 /** Users in the store. */
 import type { Kysely } from 'kysely';
-import type { Database, NewUser, UserRow } from './tables.js';
+import type { Database, NewUser, Role, UserRow } from './tables.js';
 
 export class UsersRepo {
   constructor(private readonly db: Kysely<Database>) {}
@@ -21,5 +21,26 @@ export class UsersRepo {
 
   async setPasswordHash(id: string, passwordHash: string, now: number): Promise<void> {
     await this.db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', id).execute();
+  }
+
+  /**
+   * Gives the user with this normalised email the role; resolves the user as it
+   * was before (so the caller can tell a change from a no-op), or undefined when
+   * there is no such user.
+   */
+  async setRole(emailNormalized: string, role: Role, now: number): Promise<UserRow | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const before = await trx.selectFrom('users').selectAll().where('email_normalized', '=', emailNormalized).executeTakeFirst();
+      if (before === undefined) return undefined;
+      if (before.role !== role) {
+        await trx.updateTable('users').set({ role, updated_at: now }).where('id', '=', before.id).execute();
+      }
+      return before;
+    });
+  }
+
+  /** The users with this role, oldest first. */
+  withRole(role: Role): Promise<UserRow[]> {
+    return this.db.selectFrom('users').selectAll().where('role', '=', role).orderBy('created_at').orderBy('id').execute();
   }
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { grantAdmin } from '../helpers/admin.js';
 import { freePort, startServer, type TestServer } from '../helpers/server.js';
 import { browserSkip, launch, type LaunchedBrowser, nextValues, record, screenshot, sleep, until } from './browser.js';
 
@@ -53,9 +54,10 @@ describe('the demo page at /', { skip: browserSkip() }, () => {
   });
 
   test('log in, see the value change and an announcement arrive, log out: the socket closes, the page says why, no more values', async () => {
-    const server = await startServer({ USER_COUNT_INTERVAL_MS: String(INTERVAL_MS), ADMIN_EMAILS: 'grace@example.com' });
+    const server = await startServer({ USER_COUNT_INTERVAL_MS: String(INTERVAL_MS) });
     try {
       await register(server, 'grace@example.com', 'Grace');
+      await grantAdmin(server, 'grace@example.com');
       const page = await chromium.context.newPage();
       const seen = record(page);
       await page.goto(server.url);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { clusterServicesSkip, postgres, REDIS_URL } from '../helpers/backends.js';
+import { grantAdminIn } from '../helpers/admin.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { spawnTessera, type TesseraProcess } from '../helpers/process.js';
 import { TEST_TICKET_SECRET } from '../helpers/server.js';
@@ -20,18 +21,19 @@ const ADMIN = `admin-${randomBytes(4).toString('hex')}@example.test`;
 describe('a cluster of three processes on PostgreSQL and Redis', { skip }, () => {
   let nodes: TesseraProcess[] = [];
   let dropDatabase: () => Promise<void> = async () => {};
+  let databaseUrl = '';
   const prefix = `test-${randomBytes(4).toString('hex')}:`;
 
   before(async () => {
     const database = await postgres.create();
     dropDatabase = database.drop;
+    databaseUrl = database.url;
     const env = {
       DATABASE_URL: database.url,
       REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
       TICKET_SECRETS: TEST_TICKET_SECRET,
       USER_COUNT_INTERVAL_MS: String(INTERVAL_MS),
-      ADMIN_EMAILS: ADMIN,
     };
     // One first, so that it runs the migrations alone; then the others.
     nodes.push(await spawnTessera(env));
@@ -59,6 +61,7 @@ describe('a cluster of three processes on PostgreSQL and Redis', { skip }, () =>
   it('delivers to a subscriber on B what is published on A', async () => {
     const [a, b] = nodes as [TesseraProcess, TesseraProcess];
     const admin = await signedIn(a, ADMIN);
+    await grantAdminIn(databaseUrl, ADMIN);
     const listener = await signedIn(b);
     const socket = await subscribed(b, await listener.ticket(), 'subscription { systemAnnouncements { message } }');
     await new Promise((resolve) => setTimeout(resolve, 200)); // B's SUBSCRIBE reaches Redis

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { clusterServicesSkip, postgres, postgresReachable } from '../helpers/backends.js';
 import { HttpClient } from '../helpers/http-client.js';
+import { grantAdminIn } from '../helpers/admin.js';
 import { spawnTessera, TestRedis } from '../helpers/process.js';
 import { startServer, TEST_TICKET_SECRET } from '../helpers/server.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
@@ -23,13 +24,13 @@ describe('when Redis restarts in the middle of a stream', { skip }, () => {
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       TICKET_SECRETS: TEST_TICKET_SECRET,
-      ADMIN_EMAILS: ADMIN,
     };
     const a = await spawnTessera(env);
     const b = await spawnTessera(env);
     try {
       const admin = new HttpClient(a.url);
       await admin.register(ADMIN);
+      await grantAdminIn(database.url, ADMIN);
       const user = new HttpClient(b.url);
       await user.register();
       const socket = await RawClient.open(b.wsUrl);

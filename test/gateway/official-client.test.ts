@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { FormattedExecutionResult } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { grantAdmin } from '../helpers/admin.js';
 import { HttpClient, uniqueEmail } from '../helpers/http-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -73,7 +74,7 @@ describe('graphql-transport-ws with the official graphql-ws client', () => {
   let server: TestServer;
   const clients: Client[] = [];
   before(async () => {
-    server = await startServer({ USER_COUNT_INTERVAL_MS: '40', ADMIN_EMAILS: `${ADMIN},${ADMIN_TOO}` });
+    server = await startServer({ USER_COUNT_INTERVAL_MS: '40' });
   });
   after(async () => {
     await Promise.all(clients.map((client) => client.dispose()));
@@ -141,6 +142,7 @@ describe('graphql-transport-ws with the official graphql-ws client', () => {
 
   test('an admin’s systemAnnounce reaches every subscriber; a non-admin gets FORBIDDEN', async () => {
     const admin = await signedIn(server, ADMIN);
+    await grantAdmin(server, ADMIN);
     const listeners = await Promise.all([0, 1, 2].map(() => signedIn(server)));
     const streams = [];
     for (const listener of [admin, ...listeners]) {
@@ -173,6 +175,7 @@ describe('graphql-transport-ws with the official graphql-ws client', () => {
 
   test('a query and a mutation over the socket answer next then complete', async () => {
     const admin = await signedIn(server, ADMIN_TOO);
+    await grantAdmin(server, ADMIN_TOO);
     const client = officialClient(server, await admin.http.ticket());
     clients.push(client);
     const query = collect(client, '{ accountsMe { user { email } } }');

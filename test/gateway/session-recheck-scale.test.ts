@@ -36,7 +36,7 @@ for (const { backend, skip } of await backends()) {
         const now = Date.now();
         await store.db
           .insertInto('users')
-          .values({ id: 'u1', email: 'scale@example.test', email_normalized: 'scale@example.test', name: null, password_hash: 'x', created_at: now, updated_at: now })
+          .values({ id: 'u1', email: 'scale@example.test', email_normalized: 'scale@example.test', name: null, password_hash: 'x', role: 'user', created_at: now, updated_at: now })
           .execute();
         const ids = Array.from({ length: SESSIONS }, (_, i) => `session-${String(i).padStart(6, '0')}`);
         const rows: NewSession[] = [];

@@ -95,6 +95,18 @@ function redisReachable(): Promise<boolean> {
 }
 
 /**
+ * `false` when Redis answers, else the reason to skip. With CI=true a missing
+ * Redis throws: the Redis-backed tests must run in CI.
+ */
+export async function redisSkip(): Promise<string | false> {
+  if (await redisReachable()) return false;
+  const reason = `Redis (${REDIS_URL}) unreachable`;
+  if (process.env['CI'] === 'true') throw new Error(`${reason}, and CI=true requires the Redis tests to run`);
+  process.stderr.write(`\n*** ${reason}: skipping the Redis tests ***\n\n`);
+  return reason;
+}
+
+/**
  * `false` when PostgreSQL and Redis both answer, else the reason to skip.
  * With CI=true a missing service throws: the cluster tests must run in CI.
  */

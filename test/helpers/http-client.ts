@@ -6,6 +6,16 @@ export interface GqlResponse<T = any> {
   readonly setCookies: string[];
 }
 
+/** The Set-Cookie lines of a response for one cookie name. */
+export function setCookiesNamed(result: GqlResponse, name: string): string[] {
+  return result.setCookies.filter((line) => line.startsWith(`${name}=`));
+}
+
+/** The Set-Cookie lines of the session cookie (plain or `__Host-`), leaving out the device cookie. */
+export function sessionSetCookies(result: GqlResponse): string[] {
+  return result.setCookies.filter((line) => /^(__Host-)?tessera_session=/.test(line));
+}
+
 export class HttpClient {
   /** Cookie name → value, as a browser would keep them (Max-Age=0 deletes). */
   readonly cookies = new Map<string, string>();

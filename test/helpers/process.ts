@@ -36,6 +36,8 @@ export async function spawnTessera(env: Record<string, string>): Promise<Tessera
       DATA_DIR: mkdtempSync(join(tmpdir(), 'tessera-proc-')),
       AUTH_RATE_LIMIT_PER_IP: '100000',
       AUTH_RATE_LIMIT_PER_EMAIL: '100000',
+      AUTH_RATE_LIMIT_PER_EMAIL_ADDRESS: '100000',
+      AUTH_RATE_LIMIT_PER_DEVICE: '100000',
       ...env,
       PORT: String(port),
     },

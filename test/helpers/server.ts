@@ -45,6 +45,8 @@ export async function startServer(env: Record<string, string> = {}, backend: Bac
     TICKET_SECRETS: TEST_TICKET_SECRET,
     AUTH_RATE_LIMIT_PER_IP: '100000',
     AUTH_RATE_LIMIT_PER_EMAIL: '100000',
+    AUTH_RATE_LIMIT_PER_EMAIL_ADDRESS: '100000',
+    AUTH_RATE_LIMIT_PER_DEVICE: '100000',
     USER_COUNT_INTERVAL_MS: '0',
     LOG_LEVEL: 'info',
     ...env,

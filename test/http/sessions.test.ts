@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backends } from '../helpers/backends.js';
-import { HttpClient, uniqueEmail } from '../helpers/http-client.js';
+import { HttpClient, sessionSetCookies, setCookiesNamed, uniqueEmail } from '../helpers/http-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const ME = '{ accountsMe { user { id } } }';
@@ -45,8 +45,8 @@ for (const { backend, skip } of await backends()) {
       const client = new HttpClient(server.url);
       const email = uniqueEmail();
       const result = await client.gql('mutation ($e: String!) { accountsRegister(email: $e, password: "correct horse battery") { id } }', { e: email });
-      assert.equal(result.setCookies.length, 1);
-      const cookie = parseSetCookie(result.setCookies[0] as string);
+      assert.equal(sessionSetCookies(result).length, 1);
+      const cookie = parseSetCookie(sessionSetCookies(result)[0] as string);
       assert.equal(cookie.name, 'tessera_session');
       assert.match(cookie.value, /^[A-Za-z0-9_-]{43}$/);
       assert.equal(Buffer.from(cookie.value, 'base64url').length, 32);
@@ -58,13 +58,43 @@ for (const { backend, skip } of await backends()) {
       assert.equal(cookie.attributes.get('max-age'), '3600', 'the cookie lives no longer than the absolute TTL');
     });
 
+    it('register and login also set the device cookie: tessera_device, HttpOnly, SameSite=Strict, Path=/, 180 days, kept at logout', async () => {
+      const client = new HttpClient(server.url);
+      const email = uniqueEmail();
+      const registered = await client.gql('mutation ($e: String!) { accountsRegister(email: $e, password: "correct horse battery") { id } }', { e: email });
+      const login = await client.login(email, 'correct horse battery');
+      for (const result of [registered, login]) {
+        const lines = setCookiesNamed(result, 'tessera_device');
+        assert.equal(lines.length, 1);
+        const cookie = parseSetCookie(lines[0] as string);
+        assert.match(cookie.value, /^v1\.[A-Za-z0-9_-]{22}\.[0-9a-z]+\.[A-Za-z0-9_-]{43}$/);
+        assert.ok(!cookie.value.includes(email) && !cookie.value.includes(encodeURIComponent(email)), 'the email is not in the cookie');
+        assert.ok(cookie.attributes.has('httponly'));
+        assert.equal(cookie.attributes.get('samesite')?.toLowerCase(), 'strict');
+        assert.equal(cookie.attributes.get('path'), '/');
+        assert.equal(cookie.attributes.has('secure'), false);
+        assert.equal(cookie.attributes.has('domain'), false);
+        assert.equal(cookie.attributes.get('max-age'), String(180 * 86_400));
+      }
+      assert.notEqual(
+        parseSetCookie(setCookiesNamed(registered, 'tessera_device')[0] as string).value,
+        parseSetCookie(setCookiesNamed(login, 'tessera_device')[0] as string).value,
+        'a fresh device id at every sign-in',
+      );
+      const logout = await client.gql('mutation { accountsLogout }');
+      assert.equal(setCookiesNamed(logout, 'tessera_device').length, 0);
+      assert.ok(client.cookies.has('tessera_device'));
+      const refused = await new HttpClient(server.url).login(email, 'not the password');
+      assert.equal(setCookiesNamed(refused, 'tessera_device').length, 0, 'no device cookie for a failed sign-in');
+    });
+
     it('login gives a new session id every time; the old cookie stays valid only as its own session', async () => {
       const client = new HttpClient(server.url);
       const { email, password } = await client.register();
       const firstCookie = client.cookieHeader as string;
       const firstId = await currentSessionId(client);
       const login = await client.login(email, password);
-      assert.equal(login.setCookies.length, 1);
+      assert.equal(sessionSetCookies(login).length, 1);
       const secondCookie = client.cookieHeader as string;
       assert.notEqual(secondCookie, firstCookie);
       const secondId = await currentSessionId(client);
@@ -82,7 +112,7 @@ for (const { backend, skip } of await backends()) {
       victim.cookies.set('tessera_session', planted);
       const login = await victim.login(email, password);
       assert.equal(login.body.errors, undefined);
-      const cookie = parseSetCookie(login.setCookies[0] as string);
+      const cookie = parseSetCookie(sessionSetCookies(login)[0] as string);
       assert.equal(cookie.name, 'tessera_session');
       assert.notEqual(cookie.value, planted);
       const attacker = new HttpClient(server.url);
@@ -113,7 +143,7 @@ for (const { backend, skip } of await backends()) {
       const client = new HttpClient(server.url);
       const { email, password } = await client.register();
       const login = await client.login(email, password);
-      const cookie = parseSetCookie(login.setCookies[0] as string);
+      const cookie = parseSetCookie(sessionSetCookies(login)[0] as string);
       assert.equal(cookie.name, '__Host-tessera_session');
       assert.ok(cookie.attributes.has('secure'));
       assert.ok(cookie.attributes.has('httponly'));
@@ -125,10 +155,16 @@ for (const { backend, skip } of await backends()) {
       plain.cookies.set('tessera_session', cookie.value);
       assert.equal(await signedIn(plain), false, 'the unprefixed name is not accepted when cookies are secure');
       const logout = await client.gql('mutation { accountsLogout }');
+      assert.equal(logout.setCookies.length, 1, 'logout clears the session cookie only; the device cookie stays');
       const cleared = parseSetCookie(logout.setCookies[0] as string);
       assert.equal(cleared.name, '__Host-tessera_session');
       assert.ok(cleared.attributes.has('secure'));
       assert.equal(cleared.attributes.get('max-age'), '0');
+      const device = parseSetCookie(setCookiesNamed(login, '__Host-tessera_device')[0] as string);
+      assert.ok(device.attributes.has('secure'));
+      assert.ok(device.attributes.has('httponly'));
+      assert.equal(device.attributes.get('samesite')?.toLowerCase(), 'strict');
+      assert.equal(device.attributes.get('path'), '/');
     });
   });
 

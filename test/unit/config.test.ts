@@ -24,7 +24,13 @@ describe('loadConfig', () => {
     assert.equal(config.sessionIdleTtlSeconds, 7 * 86_400);
     assert.equal(config.sessionAbsoluteTtlSeconds, 30 * 86_400);
     assert.deepEqual(config.allowedOrigins, ['http://localhost:4000', 'http://127.0.0.1:4000']);
-    assert.deepEqual(config.adminEmails, []);
+    assert.equal(config.authRateLimitPerIp, 100);
+    assert.equal(config.authRateLimitPerEmail, 10);
+    assert.equal(config.authRateLimitPerEmailAddress, 5);
+    assert.equal(config.authRateLimitPerDevice, 10);
+    assert.equal(config.authRateLimitWindowSeconds, 300);
+    assert.equal(config.authRateLimitMaxKeys, 100_000);
+    assert.equal('adminEmails' in config, false, 'admins are a role stored with the user, not an email list');
   });
 
   it('derives the default ALLOWED_ORIGINS from PORT', () => {
@@ -44,10 +50,20 @@ describe('loadConfig', () => {
     assert.equal(config.sessionIdleTtlSeconds, 60);
   });
 
-  it('reads ALLOWED_ORIGINS as a comma list without trailing slashes, and ADMIN_EMAILS lower-cased', () => {
-    const config = loadConfig({ ALLOWED_ORIGINS: 'https://a.example/, http://b.example:8080 ,', ADMIN_EMAILS: 'Boss@Example.COM, ops@example.com' });
+  it('reads ALLOWED_ORIGINS as a comma list without trailing slashes', () => {
+    const config = loadConfig({ ALLOWED_ORIGINS: 'https://a.example/, http://b.example:8080 ,' });
     assert.deepEqual(config.allowedOrigins, ['https://a.example', 'http://b.example:8080']);
-    assert.deepEqual(config.adminEmails, ['boss@example.com', 'ops@example.com']);
+  });
+
+  it('reads the sign-in limits', () => {
+    const config = loadConfig({
+      AUTH_RATE_LIMIT_PER_EMAIL_ADDRESS: '3',
+      AUTH_RATE_LIMIT_PER_DEVICE: '7',
+      AUTH_RATE_LIMIT_MAX_KEYS: '5000',
+    });
+    assert.equal(config.authRateLimitPerEmailAddress, 3);
+    assert.equal(config.authRateLimitPerDevice, 7);
+    assert.equal(config.authRateLimitMaxKeys, 5000);
   });
 
   it('accepts a file path, a sqlite: URL or a postgres:// URL as DATABASE_URL', () => {
@@ -65,6 +81,9 @@ describe('loadConfig', () => {
     ['SESSION_ABSOLUTE_TTL_SECONDS', '1e3'],
     ['AUTH_RATE_LIMIT_PER_EMAIL', '0'],
     ['AUTH_RATE_LIMIT_PER_IP', 'many'],
+    ['AUTH_RATE_LIMIT_PER_EMAIL_ADDRESS', '0'],
+    ['AUTH_RATE_LIMIT_PER_DEVICE', '-3'],
+    ['AUTH_RATE_LIMIT_MAX_KEYS', '10'],
     ['MAX_QUERY_DEPTH', '1'],
     ['BODY_LIMIT_BYTES', '10'],
     ['COOKIE_SECURE', 'maybe'],

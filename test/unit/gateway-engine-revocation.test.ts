@@ -46,7 +46,7 @@ const far = Date.now() + 3_600_000;
 function authFor(sessionId: string): Authenticated {
   return {
     session: { id: sessionId, user_id: 'u', token_hash: '', created_at: 0, last_seen_at: 0, idle_expires_at: far, absolute_expires_at: far, user_agent: null },
-    user: { id: 'u', email: 'u@example.test', email_normalized: 'u@example.test', name: null, password_hash: '', created_at: 0, updated_at: 0 },
+    user: { id: 'u', email: 'u@example.test', email_normalized: 'u@example.test', name: null, password_hash: '', role: 'user', created_at: 0, updated_at: 0 },
   };
 }
 

@@ -218,7 +218,7 @@ ui.announce.addEventListener('submit', (event) => {
         ui.announceMessage.value = '';
       } else {
         ui.announceStatus.textContent =
-          error.extensions?.code === 'FORBIDDEN' ? 'Only accounts listed in ADMIN_EMAILS may announce.' : error.message;
+          error.extensions?.code === 'FORBIDDEN' ? 'Only admins may announce (npm run admin -- grant <email>).' : error.message;
       }
     } catch (error) {
       ui.announceStatus.textContent = error instanceof Error ? error.message : String(error);

@@ -79,7 +79,7 @@ subscription accountsUserCount {
   {
     query: `# Announcements to every signed-in user, published
 # by the systemAnnounce(message: "...") mutation
-# (only for users listed in ADMIN_EMAILS).
+# (only for admins: npm run admin -- grant <email>).
 subscription systemAnnouncements {
   systemAnnouncements {
     id

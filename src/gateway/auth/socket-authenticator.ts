@@ -39,6 +39,8 @@ export function forSocket(auth: Authenticated): Authenticated {
       email_normalized: user.email_normalized,
       name: user.name,
       password_hash: '',
+      // Never trusted for a privilege: queries and mutations on the socket reload the user.
+      role: 'user',
       created_at: 0,
       updated_at: 0,
     },
