@@ -24,6 +24,8 @@ async function ticket(client) {
   return token;
 }
 
+const HUGE = 'h'.repeat(60 * 1024);
+
 /** ~30,000 cheap, refused login attempts with distinct (and invalid) emails, from one address and from 20. */
 export async function loginFlood(target, { requests = 30_000 } = {}) {
   const outcomes = {};
@@ -35,7 +37,9 @@ export async function loginFlood(target, { requests = 30_000 } = {}) {
     async (i) => {
       // Half from one address, half spread over twenty: both must stay flat.
       const client = i % 2 === 0 ? clients[0] : clients[1 + (i % 20)];
-      const email = i % 3 === 0 ? `${'x'.repeat(200)}-${i}-not-an-email` : `guess-${i}-${Math.random().toString(36).slice(2)}@example.test`;
+      // A third 60 KB strings, a third long non-emails, a third distinct valid-looking emails.
+      const email =
+        i % 3 === 0 ? `${i}${HUGE}` : i % 3 === 1 ? `${'x'.repeat(200)}-${i}-not-an-email` : `guess-${i}-${Math.random().toString(36).slice(2)}@example.test`;
       const response = await client.gql('mutation ($e: String!) { accountsLogin(email: $e, password: "wrong password") { id } }', { e: email });
       tally(outcomes, outcome(response));
     },
