@@ -80,6 +80,13 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     maxBytes: config.maxDocumentBytes,
     maxDepth: config.maxQueryDepth,
     maxTokens: 2000,
+    cost: {
+      maxAliases: config.maxAliases,
+      maxRootFields: config.maxRootFields,
+      maxIntrospectionFields: config.maxIntrospectionFields,
+      maxFields: config.maxFields,
+    },
+    cacheBytes: config.documentCacheBytes,
   });
   const origins = new OriginPolicy(config.allowedOrigins);
   const http = await createHttpServer({
@@ -96,6 +103,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     sessions,
     origins,
     cookie: { secure: config.cookieSecure, absoluteTtlSeconds: config.sessionAbsoluteTtlSeconds },
+    maxResponseBytes: config.maxResponseBytes,
   });
 
   // Set once the engine exists: presence reads the engine's local topics.
@@ -116,6 +124,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       maxConnectionsPerUser: config.wsMaxConnectionsPerUser,
       maxBufferedBytes: config.wsMaxBufferedBytes,
       messagesPerSecond: config.wsMessagesPerSecond,
+      maxResponseBytes: config.maxResponseBytes,
     },
     log: logger.child({ component: 'gateway' }),
   });

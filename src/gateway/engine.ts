@@ -30,6 +30,8 @@ export interface EngineLimits {
   readonly maxConnectionsPerUser: number;
   readonly maxBufferedBytes: number;
   readonly messagesPerSecond: number;
+  /** MAX_RESPONSE_BYTES: a query or mutation result over it is refused with RESPONSE_TOO_LARGE. */
+  readonly maxResponseBytes: number;
 }
 
 export interface EngineLog {
@@ -216,6 +218,7 @@ export class Engine {
   }
 
   unsubscribe(subscriber: Subscriber): void {
+    subscriber.release?.();
     const emptied = this.#registry.remove(subscriber);
     if (emptied === undefined) return;
     this.#topicListeners.get(emptied)?.();

@@ -30,12 +30,21 @@ describe('DocumentCache', () => {
     assert.notEqual(other.prepared.id, first.prepared.id);
   });
 
-  it('keeps at most `capacity` documents, dropping the least recently used', () => {
-    const cache = new DocumentCache(schema, limits, 2);
+  it('keeps documents within a budget of bytes, dropping the least recently used', () => {
+    const docs = ['{ hello }', '{ node { id } }', '{ a: hello }'];
+    // Room for two of these small documents, not three.
+    const each = Math.max(...docs.map((source) => {
+      const prepared = new DocumentCache(schema, limits).prepare(source);
+      assert.ok(prepared.ok);
+      return prepared.prepared.bytes;
+    }));
+    const cache = new DocumentCache(schema, { ...limits, cacheBytes: 2 * each + 10 });
     const a = cache.prepare('{ hello }');
     cache.prepare('{ node { id } }');
     cache.prepare('{ hello }'); // a is now the most recent
     cache.prepare('{ a: hello }'); // evicts '{ node { id } }'
+    assert.ok(cache.bytes <= 2 * each + 10);
+    assert.equal(cache.size, 2);
     const again = cache.prepare('{ hello }');
     assert.ok(a.ok && again.ok);
     assert.equal(again.prepared, a.prepared);

@@ -1,0 +1,126 @@
+/**
+ * Validation rules bounding what one document may ask for, as graphql-armor
+ * does: aliases, root fields, introspection fields (`__schema`, `__type`) and
+ * fields in total, each counted over the whole document (every operation) with
+ * fragments expanded where they are spread. Over a limit, the document is
+ * refused with GRAPHQL_VALIDATION_FAILED and a message naming the limit, e.g.
+ * "The document has 251 aliases; the limit is 30."
+ *
+ * Each fragment is counted once and its counts reused at every spread (see
+ * depth-limit.ts): walking every spread anew would be exponential in a document
+ * whose fragments each spread the next one twice. The counts themselves may
+ * still grow exponentially there, so additions saturate instead of overflowing.
+ */
+import {
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  Kind,
+  type SelectionSetNode,
+  type ValidationContext,
+} from 'graphql';
+
+export interface CostLimits {
+  /** Fields with an alias (`a: field`). */
+  readonly maxAliases: number;
+  /** Fields selected at the root of the operations (through fragments). */
+  readonly maxRootFields: number;
+  /** `__schema` and `__type` selections: each is a full walk of the schema. */
+  readonly maxIntrospectionFields: number;
+  /** Fields of every level, `__typename` included. */
+  readonly maxFields: number;
+}
+
+interface Counts {
+  aliases: number;
+  /** Fields directly in this selection set (through inline fragments and spreads). */
+  top: number;
+  introspection: number;
+  fields: number;
+}
+
+// Far above any limit and exact in a double: counts stop growing here.
+const SATURATED = 2 ** 40;
+const add = (a: number, b: number) => Math.min(a + b, SATURATED);
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+/** What each selection set of a document adds up to, each fragment counted once. */
+export function documentCounts(context: ValidationContext): Omit<Counts, 'top'> & { rootFields: number } {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const measured = new Map<string, Counts>();
+  const measuring = new Set<string>();
+  const none: Counts = { aliases: 0, top: 0, introspection: 0, fields: 0 };
+
+  function fragmentCounts(name: string): Counts {
+    const known = measured.get(name);
+    if (known !== undefined) return known;
+    const fragment = fragments.get(name);
+    // Unknown fragments and cycles are reported by the specified rules.
+    if (fragment === undefined || measuring.has(name)) return none;
+    measuring.add(name);
+    const counts = countsOf(fragment.selectionSet);
+    measuring.delete(name);
+    measured.set(name, counts);
+    return counts;
+  }
+
+  function countsOf(set: SelectionSetNode | undefined): Counts {
+    const counts: Counts = { aliases: 0, top: 0, introspection: 0, fields: 0 };
+    if (set === undefined) return counts;
+    for (const selection of set.selections) {
+      let inner: Counts;
+      if (selection.kind === Kind.FIELD) {
+        counts.top = add(counts.top, 1);
+        counts.fields = add(counts.fields, 1);
+        if (selection.alias !== undefined) counts.aliases = add(counts.aliases, 1);
+        if (INTROSPECTION_FIELDS.has(selection.name.value)) counts.introspection = add(counts.introspection, 1);
+        inner = countsOf(selection.selectionSet);
+        // The child's fields are not this set's top-level fields.
+        inner = { ...inner, top: 0 };
+      } else {
+        inner = selection.kind === Kind.INLINE_FRAGMENT ? countsOf(selection.selectionSet) : fragmentCounts(selection.name.value);
+      }
+      counts.aliases = add(counts.aliases, inner.aliases);
+      counts.top = add(counts.top, inner.top);
+      counts.introspection = add(counts.introspection, inner.introspection);
+      counts.fields = add(counts.fields, inner.fields);
+    }
+    return counts;
+  }
+
+  const total = { aliases: 0, rootFields: 0, introspection: 0, fields: 0 };
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    const counts = countsOf(definition.selectionSet);
+    total.aliases = add(total.aliases, counts.aliases);
+    total.rootFields = add(total.rootFields, counts.top);
+    total.introspection = add(total.introspection, counts.introspection);
+    total.fields = add(total.fields, counts.fields);
+  }
+  return total;
+}
+
+const describe = (count: number) => (count >= SATURATED ? `more than ${SATURATED}` : String(count));
+
+/** One rule checking every cost limit, so that the document is counted once. */
+export function costLimits(limits: CostLimits): (context: ValidationContext) => ASTVisitor {
+  return (context) => ({
+    Document(node) {
+      const counts = documentCounts(context);
+      const report = (count: number, what: string, limit: number) => {
+        if (count > limit) {
+          context.reportError(new GraphQLError(`The document has ${describe(count)} ${what}; the limit is ${limit}.`, { nodes: node }));
+        }
+      };
+      report(counts.aliases, 'aliases', limits.maxAliases);
+      report(counts.rootFields, 'root fields', limits.maxRootFields);
+      report(counts.introspection, 'introspection fields (__schema, __type)', limits.maxIntrospectionFields);
+      report(counts.fields, 'fields', limits.maxFields);
+      // Nothing below the document needs visiting for these counts.
+      return false;
+    },
+  });
+}
