@@ -188,7 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 100_000),
     maxRootFields: integer(env, 'MAX_ROOT_FIELDS', 20, 1, 100_000),
     maxIntrospectionFields: integer(env, 'MAX_INTROSPECTION_FIELDS', 3, 0, 1000),
-    maxFields: integer(env, 'MAX_FIELDS', 500, 1, 1_000_000),
+    maxFields: integer(env, 'MAX_FIELDS', 300, 1, 1_000_000),
     // At least 4 MiB: room for the largest document MAX_DOCUMENT_BYTES and the token limit allow (~2.5 MB).
     documentCacheBytes: integer(env, 'DOCUMENT_CACHE_BYTES', 16 * 1024 * 1024, 4 * 1024 * 1024, 16 * 1024 * 1024 * 1024),
     maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
