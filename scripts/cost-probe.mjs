@@ -78,6 +78,7 @@ const cases = {
   // Overlapping-fields validation is quadratic in fields of one response name: 500 of them.
   // Overlapping fields is quadratic in the fields sharing a response path: the worst shapes under MAX_FIELDS.
   '12 x types { 11 x fields { name } } (277 fields)': () => `{ __schema { ${`types { ${'fields { name } '.repeat(11)}} `.repeat(12)}} }`,
+  '12 x types { 11 x fields { name } } + an unknown field (invalid)': () => `{ __schema { ${`types { ${'fields { name } '.repeat(11)}} `.repeat(12)}nope } }`,
   '99 x types { fields { name } } (298 fields)': () => `{ __schema { ${'types { fields { name } } '.repeat(99)}} }`,
   '20 x accountsMe { user { 13 x email } } (300 fields)': () => `{ ${`accountsMe { user { ${'email '.repeat(13)}} } `.repeat(20)}}`,
   // Over the limits: refused by the linear cost rules, before the quadratic ones run.

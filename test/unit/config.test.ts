@@ -25,6 +25,12 @@ describe('loadConfig', () => {
     assert.equal(config.sessionAbsoluteTtlSeconds, 30 * 86_400);
     assert.deepEqual(config.allowedOrigins, ['http://localhost:4000', 'http://127.0.0.1:4000']);
     assert.deepEqual(config.adminEmails, []);
+    assert.equal(config.maxAliases, 30);
+    assert.equal(config.maxRootFields, 20);
+    assert.equal(config.maxIntrospectionFields, 3);
+    assert.equal(config.maxFields, 300);
+    assert.equal(config.documentCacheBytes, 16 * 1024 * 1024);
+    assert.equal(config.maxResponseBytes, 1024 * 1024);
   });
 
   it('derives the default ALLOWED_ORIGINS from PORT', () => {
@@ -66,6 +72,12 @@ describe('loadConfig', () => {
     ['AUTH_RATE_LIMIT_PER_EMAIL', '0'],
     ['AUTH_RATE_LIMIT_PER_IP', 'many'],
     ['MAX_QUERY_DEPTH', '1'],
+    ['MAX_ALIASES', '-1'],
+    ['MAX_ROOT_FIELDS', '0'],
+    ['MAX_INTROSPECTION_FIELDS', 'all'],
+    ['MAX_FIELDS', '0'],
+    ['DOCUMENT_CACHE_BYTES', '1048576'],
+    ['MAX_RESPONSE_BYTES', '100'],
     ['BODY_LIMIT_BYTES', '10'],
     ['COOKIE_SECURE', 'maybe'],
     ['LOG_LEVEL', 'loud'],
