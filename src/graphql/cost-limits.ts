@@ -6,10 +6,12 @@
  * refused with GRAPHQL_VALIDATION_FAILED and a message naming the limit, e.g.
  * "The document has 251 aliases; the limit is 30."
  *
- * Each fragment is counted once and its counts reused at every spread (see
- * depth-limit.ts): walking every spread anew would be exponential in a document
- * whose fragments each spread the next one twice. The counts themselves may
- * still grow exponentially there, so additions saturate instead of overflowing.
+ * As in execution (graphql-js's collectFields), a fragment spread again in the
+ * same selection set adds nothing. Each fragment is counted once and its counts
+ * reused at every spread (see depth-limit.ts): walking every spread anew would
+ * be exponential in a document whose fragments each spread the next ones. The
+ * counts may still grow exponentially there (fragments reached through two
+ * others count twice: an overestimate), so additions saturate.
  */
 import {
   type ASTVisitor,
@@ -67,7 +69,8 @@ export function documentCounts(context: ValidationContext): Omit<Counts, 'top'> 
     return counts;
   }
 
-  function countsOf(set: SelectionSetNode | undefined): Counts {
+  /** `spread`: the fragments already spread in this selection set (inline fragments share it). */
+  function countsOf(set: SelectionSetNode | undefined, spread = new Set<string>()): Counts {
     const counts: Counts = { aliases: 0, top: 0, introspection: 0, fields: 0 };
     if (set === undefined) return counts;
     for (const selection of set.selections) {
@@ -80,8 +83,12 @@ export function documentCounts(context: ValidationContext): Omit<Counts, 'top'> 
         inner = countsOf(selection.selectionSet);
         // The child's fields are not this set's top-level fields.
         inner = { ...inner, top: 0 };
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        inner = countsOf(selection.selectionSet, spread);
       } else {
-        inner = selection.kind === Kind.INLINE_FRAGMENT ? countsOf(selection.selectionSet) : fragmentCounts(selection.name.value);
+        if (spread.has(selection.name.value)) continue;
+        spread.add(selection.name.value);
+        inner = fragmentCounts(selection.name.value);
       }
       counts.aliases = add(counts.aliases, inner.aliases);
       counts.top = add(counts.top, inner.top);

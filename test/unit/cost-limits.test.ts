@@ -45,9 +45,20 @@ describe('cost limits', () => {
     assert.match(messages[1] ?? '', /2 introspection fields .*the limit is 1/);
   });
 
-  it('counts each spread of a fragment, measuring the fragment once: fragments doubling 30 times are refused at once', () => {
+  it('counts a fragment spread twice in one selection set once, as execution collects it once', () => {
     let source = '{ ...F0 }';
-    for (let i = 0; i < 30; i++) source += ` fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`;
+    for (let i = 0; i < 30; i++) source += ` fragment F${i} on Query { ...F${i + 1} ... on Query { ...F${i + 1} } ...F${i + 1} }`;
+    source += ' fragment F30 on Query { a: __typename }';
+    assert.deepEqual(check(source), []);
+    assert.deepEqual(check('{ accountsMe { ...U ...U } } fragment U on AccountsMe { a: token b: token c: token d: token }'), [
+      'The document has 4 aliases; the limit is 3.',
+    ]);
+  });
+
+  it('counts each spread of a fragment, measuring the fragment once: fragments doubling 30 times are refused at once', () => {
+    // F(i) spreads F(i+1) directly and through G(i+1): execution collects it once, the count doubles.
+    let source = '{ ...F0 }';
+    for (let i = 0; i < 30; i++) source += ` fragment F${i} on Query { ...F${i + 1} ...G${i + 1} } fragment G${i + 1} on Query { ...F${i + 1} }`;
     source += ' fragment F30 on Query { a: __typename }';
     const started = performance.now();
     const messages = check(source);
@@ -61,7 +72,7 @@ describe('cost limits', () => {
 
   it('saturates instead of overflowing, and terminates on fragment cycles', () => {
     let source = '{ ...F0 }';
-    for (let i = 0; i < 60; i++) source += ` fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`;
+    for (let i = 0; i < 60; i++) source += ` fragment F${i} on Query { ...F${i + 1} ...G${i + 1} } fragment G${i + 1} on Query { ...F${i + 1} }`;
     source += ' fragment F60 on Query { __typename }';
     assert.match(check(source)[0] ?? '', /^The document has more than \d+ root fields; the limit is 4\.$/);
     assert.doesNotThrow(() => check('{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }'));
