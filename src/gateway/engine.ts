@@ -218,8 +218,10 @@ export class Engine {
   }
 
   unsubscribe(subscriber: Subscriber): void {
-    subscriber.release?.();
+    // Released once: a subscriber is in a group until its first removal.
+    const held = subscriber.group === undefined ? undefined : subscriber.document;
     const emptied = this.#registry.remove(subscriber);
+    held?.release();
     if (emptied === undefined) return;
     this.#topicListeners.get(emptied)?.();
     this.#topicListeners.delete(emptied);

@@ -86,13 +86,14 @@ interface Entry {
   readonly bytes: number;
   /** Live subscriptions holding it; while above 0 it is in `#held`, not in `#unheld`. */
   holds: number;
+  /** The one handle every hold on it gets: a subscription costs no allocation here. */
+  handle?: DocumentHold;
 }
 
-/** A live subscription's hold on its document; `release` once it ends. */
+/** A hold on a shared document, the same object for every hold on it: `release` exactly once per hold. */
 export interface DocumentHold {
   /** The shared document: use it rather than the one passed to {@link DocumentCache.hold}. */
   readonly prepared: PreparedDocument;
-  /** Idempotent. */
   release(): void;
 }
 
@@ -194,18 +195,20 @@ export class DocumentCache {
       this.#heldBytes += entry.bytes;
     }
     entry.holds++;
-    const held = entry;
-    let released = false;
+    return (entry.handle ??= this.#handle(entry));
+  }
+
+  #handle(entry: Entry): DocumentHold {
     return {
-      prepared: (held.result as { prepared: PreparedDocument }).prepared,
+      prepared: (entry.result as { prepared: PreparedDocument }).prepared,
       release: () => {
-        if (released) return;
-        released = true;
-        if (--held.holds > 0) return;
-        this.#held.delete(source);
-        this.#heldBytes -= held.bytes;
+        // Released more often than held would be a bug; counts never go below zero, the process never throws here.
+        if (entry.holds <= 0) return;
+        if (--entry.holds > 0) return;
+        this.#held.delete(entry.source);
+        this.#heldBytes -= entry.bytes;
         // Most recently used: a subscription that just ended may well be made again.
-        this.#unheld.set(source, held);
+        this.#unheld.set(entry.source, entry);
       },
     };
   }

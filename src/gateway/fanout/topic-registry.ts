@@ -19,8 +19,8 @@ export interface Subscriber {
   /** The start of this subscription's `next` frame (see frames.ts). */
   readonly prefix: string;
   group: Group | undefined;
-  /** Lets go of what the subscription holds (its document); called once it is removed. */
-  readonly release?: () => void;
+  /** The document it holds in the document cache: released once, when the subscriber is removed. */
+  readonly document?: { release(): void };
 }
 
 export interface GroupSpec {

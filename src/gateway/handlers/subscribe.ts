@@ -138,7 +138,7 @@ function subscribe(
   const scope = descriptor.scope === 'user' ? (connection.auth?.user.id ?? '') : '';
   const operationName = operation.name?.value;
   const key = `${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`;
-  const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined, release: hold.release };
+  const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined, document: hold };
   connection.operations.set(id, subscriber);
   engine.subscribe(topic, key, { document: shared.document, operationName, variables, context }, subscriber);
 }
