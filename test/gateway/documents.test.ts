@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { getIntrospectionQuery } from 'graphql';
 import { HttpClient } from '../helpers/http-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -123,5 +125,45 @@ describe('documents over the socket', () => {
     await announce('after-skip');
     assert.equal((await client.next((m) => m.id === 'ok')).payload.data.systemAnnouncements.id, 'after-skip');
     assert.deepEqual(errorLines(server).slice(errorsBefore), []);
+  });
+});
+
+describe('the issue: one account, many sockets, distinct large subscription documents', () => {
+  test('5 sockets × 100 distinct ~1,600-token documents: the heap grows by about DOCUMENT_CACHE_BYTES, not by 500 documents', async (t) => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const server = await startServer();
+    const clients: RawClient[] = [];
+    try {
+      const http = new HttpClient(server.url);
+      await http.register();
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      let n = 0;
+      for (let s = 0; s < 5; s++) {
+        const client = await RawClient.open(server.wsUrl);
+        clients.push(client);
+        await client.init({ token: await http.ticket() });
+        for (let i = 0; i < 100; i++) client.subscribe(`s${i}`, bigDocument(n++));
+      }
+      // A subscribe is handled at once, in order: the pong after them means all were.
+      for (const client of clients) {
+        client.send({ type: 'ping' });
+        assert.equal((await client.next((m) => m.type === 'pong', 30_000))?.type, 'pong', 'the socket is open');
+      }
+      const documents = server.tessera.engine.documents;
+      const refused = clients.flatMap((client) => client.messages.filter((m) => m.type === 'error'));
+      assert.ok(refused.length > 0 && refused.length < 500, `${refused.length} refused`);
+      for (const message of refused) assert.equal(message.payload[0].extensions.code, 'DOCUMENT_CACHE_FULL');
+      assert.ok(documents.heldBytes <= 16 * 1024 * 1024);
+      gc();
+      const grown = process.memoryUsage().heapUsed - before;
+      t.diagnostic(`${refused.length} of 500 refused; ${documents.heldBytes} bytes held; heap grew ${(grown / 1048576).toFixed(1)} MB`);
+      // Before: every subscription kept its own parse with locations, ~0.5 MB each (~250 MB here).
+      assert.ok(grown < 48 * 1024 * 1024, `heap grew ${(grown / 1048576).toFixed(1)} MB`);
+    } finally {
+      for (const client of clients) client.close();
+      await server.close();
+    }
   });
 });
