@@ -15,6 +15,7 @@
  */
 import {
   type ASTVisitor,
+  type DocumentNode,
   type FragmentDefinitionNode,
   GraphQLError,
   Kind,
@@ -46,10 +47,10 @@ const SATURATED = 2 ** 40;
 const add = (a: number, b: number) => Math.min(a + b, SATURATED);
 const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 
-/** What each selection set of a document adds up to, each fragment counted once. */
-export function documentCounts(context: ValidationContext): Omit<Counts, 'top'> & { rootFields: number } {
+/** What a document's operations add up to, each fragment counted once. */
+export function documentCounts(document: DocumentNode): Omit<Counts, 'top'> & { rootFields: number } {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of context.getDocument().definitions) {
+  for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
   const measured = new Map<string, Counts>();
@@ -99,7 +100,7 @@ export function documentCounts(context: ValidationContext): Omit<Counts, 'top'> 
   }
 
   const total = { aliases: 0, rootFields: 0, introspection: 0, fields: 0 };
-  for (const definition of context.getDocument().definitions) {
+  for (const definition of document.definitions) {
     if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
     const counts = countsOf(definition.selectionSet);
     total.aliases = add(total.aliases, counts.aliases);
@@ -112,20 +113,29 @@ export function documentCounts(context: ValidationContext): Omit<Counts, 'top'> 
 
 const describe = (count: number) => (count >= SATURATED ? `more than ${SATURATED}` : String(count));
 
-/** One rule checking every cost limit, so that the document is counted once. */
+/**
+ * One error per limit passed, computed from the document's definitions alone:
+ * with no schema and none of `validate`'s typed walk (as costly as all the
+ * specified rules together), so that it can run before them.
+ */
+export function costErrors(document: DocumentNode, limits: CostLimits): GraphQLError[] {
+  const counts = documentCounts(document);
+  const errors: GraphQLError[] = [];
+  const check = (count: number, what: string, limit: number) => {
+    if (count > limit) errors.push(new GraphQLError(`The document has ${describe(count)} ${what}; the limit is ${limit}.`, { nodes: document }));
+  };
+  check(counts.aliases, 'aliases', limits.maxAliases);
+  check(counts.rootFields, 'root fields', limits.maxRootFields);
+  check(counts.introspection, 'introspection fields (__schema, __type)', limits.maxIntrospectionFields);
+  check(counts.fields, 'fields', limits.maxFields);
+  return errors;
+}
+
+/** The validation rule: {@link costErrors} as part of `validate`. */
 export function costLimits(limits: CostLimits): (context: ValidationContext) => ASTVisitor {
   return (context) => ({
     Document(node) {
-      const counts = documentCounts(context);
-      const report = (count: number, what: string, limit: number) => {
-        if (count > limit) {
-          context.reportError(new GraphQLError(`The document has ${describe(count)} ${what}; the limit is ${limit}.`, { nodes: node }));
-        }
-      };
-      report(counts.aliases, 'aliases', limits.maxAliases);
-      report(counts.rootFields, 'root fields', limits.maxRootFields);
-      report(counts.introspection, 'introspection fields (__schema, __type)', limits.maxIntrospectionFields);
-      report(counts.fields, 'fields', limits.maxFields);
+      for (const error of costErrors(node, limits)) context.reportError(error);
       // Nothing below the document needs visiting for these counts.
       return false;
     },

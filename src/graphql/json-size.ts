@@ -10,7 +10,11 @@
 // Characters JSON.stringify escapes: quote, backslash, controls, and lone surrogates.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+// Printable ASCII but quote and backslash: one byte a character, as they are (almost every string of a result).
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 function stringSize(text: string): number {
+  if (PLAIN.test(text)) return text.length + 2;
   // Pairs of surrogates match too: JSON.stringify leaves them as they are, so measure its output.
   if (NEEDS_ESCAPE.test(text)) return Buffer.byteLength(JSON.stringify(text));
   return Buffer.byteLength(text) + 2;
@@ -41,7 +45,10 @@ export function jsonSize(value: unknown, limit = Number.POSITIVE_INFINITY): numb
           if (typeof json === 'function') return walk((json as () => unknown).call(item), inArray);
           size += 2;
           let first = true;
-          for (const key of Object.keys(item)) {
+          // for…in rather than Object.keys: no array per object. Results are plain or
+          // null-prototype objects: nothing enumerable is inherited.
+          for (const key in item) {
+            if (!Object.hasOwn(item, key)) continue;
             const member = (item as Record<string, unknown>)[key];
             // Left out by JSON.stringify.
             if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
