@@ -31,6 +31,12 @@ describe('cost limits', () => {
     ]);
   });
 
+  it('MAX_INTROSPECTION_FIELDS=0 turns introspection off, __typename aside', () => {
+    const off = { ...limits, maxIntrospectionFields: 0 };
+    assert.deepEqual(check('{ __typename accountsMe { __typename } }', off), []);
+    assert.deepEqual(check('{ __type(name: "Query") { name } }', off), ['The document has 1 introspection fields (__schema, __type); the limit is 0.']);
+  });
+
   it('counts fields of every level, and every operation of the document', () => {
     assert.deepEqual(check('{ accountsMe { user { id email name createdAt } token } }'), []);
     assert.deepEqual(check('query A { accountsMe { user { id email name createdAt } token } } query B { accountsMe { token } __typename __typename }'), [
