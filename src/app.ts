@@ -91,6 +91,13 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     maxBytes: config.maxDocumentBytes,
     maxDepth: config.maxQueryDepth,
     maxTokens: 2000,
+    cost: {
+      maxAliases: config.maxAliases,
+      maxRootFields: config.maxRootFields,
+      maxIntrospectionFields: config.maxIntrospectionFields,
+      maxFields: config.maxFields,
+    },
+    cacheBytes: config.documentCacheBytes,
   });
   const origins = new OriginPolicy(config.allowedOrigins);
   const http = await createHttpServer({
@@ -107,6 +114,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     sessions,
     origins,
     cookie: { secure: config.cookieSecure, absoluteTtlSeconds: config.sessionAbsoluteTtlSeconds },
+    maxResponseBytes: config.maxResponseBytes,
   });
 
   // Set once the engine exists: presence reads the engine's local topics.
@@ -128,6 +136,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       maxBufferedBytes: config.wsMaxBufferedBytes,
       messagesPerSecond: config.wsMessagesPerSecond,
       sessionRecheckMs: config.sessionRecheckSeconds * 1000,
+      maxResponseBytes: config.maxResponseBytes,
     },
     log: logger.child({ component: 'gateway' }),
   });

@@ -28,6 +28,21 @@ export interface Config {
   readonly bodyLimitBytes: number;
   readonly maxDocumentBytes: number;
   readonly maxQueryDepth: number;
+  /** Most aliased fields in one document (fragments counted where spread). */
+  readonly maxAliases: number;
+  /** Most fields at the root of a document's operations. */
+  readonly maxRootFields: number;
+  /** Most `__schema`/`__type` selections in one document; each walks the whole schema. */
+  readonly maxIntrospectionFields: number;
+  /** Most fields in one document, every level and fragment spread counted. */
+  readonly maxFields: number;
+  /**
+   * The document cache's budget in bytes (estimated from each document's tokens):
+   * the documents of live subscriptions are held in it, shared, and count too.
+   */
+  readonly documentCacheBytes: number;
+  /** Largest result (JSON bytes) sent for a query or mutation, over HTTP or the socket. */
+  readonly maxResponseBytes: number;
   /** Sign-in attempts (register, login, change password) per client address per window. */
   readonly authRateLimitPerIp: number;
   /** Attempts per email per window from all clients without a device cookie for it together. */
@@ -186,6 +201,13 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 100 * 1024, 1024, 64 * 1024 * 1024),
     maxDocumentBytes: integer(env, 'MAX_DOCUMENT_BYTES', 16 * 1024, 64, 1024 * 1024),
     maxQueryDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
+    maxAliases: integer(env, 'MAX_ALIASES', 30, 0, 100_000),
+    maxRootFields: integer(env, 'MAX_ROOT_FIELDS', 20, 1, 100_000),
+    maxIntrospectionFields: integer(env, 'MAX_INTROSPECTION_FIELDS', 3, 0, 1000),
+    maxFields: integer(env, 'MAX_FIELDS', 300, 1, 1_000_000),
+    // At least 4 MiB: room for the largest document MAX_DOCUMENT_BYTES and the token limit allow (~2.5 MB).
+    documentCacheBytes: integer(env, 'DOCUMENT_CACHE_BYTES', 16 * 1024 * 1024, 4 * 1024 * 1024, 16 * 1024 * 1024 * 1024),
+    maxResponseBytes: integer(env, 'MAX_RESPONSE_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     authRateLimitPerIp: integer(env, 'AUTH_RATE_LIMIT_PER_IP', 100, 1, 1_000_000),
     authRateLimitPerEmail: integer(env, 'AUTH_RATE_LIMIT_PER_EMAIL', 10, 1, 1_000_000),
     authRateLimitPerEmailAddress: integer(env, 'AUTH_RATE_LIMIT_PER_EMAIL_ADDRESS', 5, 1, 1_000_000),

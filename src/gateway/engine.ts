@@ -32,6 +32,8 @@ export interface EngineLimits {
   readonly messagesPerSecond: number;
   /** How often every watched session is re-checked in the store (SESSION_RECHECK_SECONDS), in ms; 30 s by default. */
   readonly sessionRecheckMs?: number;
+  /** MAX_RESPONSE_BYTES: a query or mutation result over it is refused with RESPONSE_TOO_LARGE. */
+  readonly maxResponseBytes: number;
 }
 
 export interface EngineLog {
@@ -236,7 +238,10 @@ export class Engine {
   }
 
   unsubscribe(subscriber: Subscriber): void {
+    // Released once: a subscriber is in a group until its first removal.
+    const held = subscriber.group === undefined ? undefined : subscriber.document;
     const emptied = this.#registry.remove(subscriber);
+    held?.release();
     if (emptied === undefined) return;
     this.#topicListeners.get(emptied)?.();
     this.#topicListeners.delete(emptied);

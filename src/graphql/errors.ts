@@ -21,8 +21,12 @@ export const ErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',
   /** The document does not parse. */
   GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
-  /** The document does not validate against the schema, passes the size or depth limits, or signs in or registers more than once. */
+  /** The document does not validate against the schema, passes a size, depth or cost limit (the message names it), or signs in or registers more than once. */
   GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** The result's JSON would pass MAX_RESPONSE_BYTES; refused before it is serialized. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** The documents live subscriptions hold fill DOCUMENT_CACHE_BYTES: a subscription with a new document is refused. */
+  DOCUMENT_CACHE_FULL: 'DOCUMENT_CACHE_FULL',
   /** A browser could have sent this request cross-site without a preflight; see the README on CSRF. */
   CSRF_REJECTED: 'CSRF_REJECTED',
   /** The request's Origin is not in ALLOWED_ORIGINS. */

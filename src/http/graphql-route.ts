@@ -4,12 +4,13 @@
  * client accepts it, `application/json` otherwise.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { execute, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
 import type { Sessions, Authenticated } from '../accounts/sessions.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import { type DocumentCache, selectOperation } from '../graphql/document-cache.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { formatErrors, isStoreUnavailable } from '../graphql/format-errors.js';
+import { responseTooLarge, runOperation } from '../graphql/run-operation.js';
 import { csrfRefusal } from '../security/csrf.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from './graphql-params.js';
@@ -22,6 +23,8 @@ export interface GraphQLRouteOptions {
   readonly sessions: Sessions;
   readonly origins: OriginPolicy;
   readonly cookie: CookieSettings;
+  /** MAX_RESPONSE_BYTES: a larger result is refused with RESPONSE_TOO_LARGE before it is serialized. */
+  readonly maxResponseBytes: number;
 }
 
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
@@ -48,7 +51,7 @@ export function sendRequestError(reply: FastifyReply, status: number, code: stri
 }
 
 export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRouteOptions): void {
-  const { schema, documents, services, sessions, origins, cookie } = options;
+  const { schema, documents, services, sessions, origins, cookie, maxResponseBytes } = options;
 
   async function handle(request: FastifyRequest, reply: FastifyReply, params: GraphQLParams): Promise<FastifyReply> {
     const graphqlResponse = wantsGraphQLResponse(request);
@@ -89,13 +92,15 @@ export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRoute
       cookies: cookieControl(reply, cookie),
       services,
     };
-    const result = (await execute({
+    const result = await runOperation({
       schema,
-      document: prepared.prepared.document,
-      operationName: params.operationName ?? null,
-      variableValues: params.variables ?? null,
+      documents,
+      prepared: prepared.prepared,
+      operation,
+      operationName: params.operationName,
+      variables: params.variables,
       contextValue: context,
-    })) as ExecutionResult;
+    });
     const body: Record<string, unknown> = {};
     let status = 200;
     if (result.errors !== undefined) {
@@ -107,6 +112,12 @@ export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRoute
       if (limited !== undefined) reply.header('retry-after', String(limited.extensions?.['retryAfterSeconds'] ?? 60));
     }
     if (result.data !== undefined) body['data'] = result.data;
+    const tooLarge = responseTooLarge(body, maxResponseBytes);
+    if (tooLarge !== undefined) {
+      // No data: 400 under graphql-response+json (GraphQL over HTTP), 200 under application/json.
+      // A mutation's effects have happened all the same: only its answer is refused.
+      return reply.code(graphqlResponse ? 400 : 200).type(`${media}; charset=utf-8`).send({ errors: [tooLarge] });
+    }
     return reply.code(status).type(`${media}; charset=utf-8`).send(body);
   }
 

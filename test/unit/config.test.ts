@@ -31,6 +31,12 @@ describe('loadConfig', () => {
     assert.equal(config.authRateLimitWindowSeconds, 300);
     assert.equal(config.authRateLimitMaxKeys, 100_000);
     assert.equal('adminEmails' in config, false, 'admins are a role stored with the user, not an email list');
+    assert.equal(config.maxAliases, 30);
+    assert.equal(config.maxRootFields, 20);
+    assert.equal(config.maxIntrospectionFields, 3);
+    assert.equal(config.maxFields, 300);
+    assert.equal(config.documentCacheBytes, 16 * 1024 * 1024);
+    assert.equal(config.maxResponseBytes, 1024 * 1024);
   });
 
   it('derives the default ALLOWED_ORIGINS from PORT', () => {
@@ -85,6 +91,12 @@ describe('loadConfig', () => {
     ['AUTH_RATE_LIMIT_PER_DEVICE', '-3'],
     ['AUTH_RATE_LIMIT_MAX_KEYS', '10'],
     ['MAX_QUERY_DEPTH', '1'],
+    ['MAX_ALIASES', '-1'],
+    ['MAX_ROOT_FIELDS', '0'],
+    ['MAX_INTROSPECTION_FIELDS', 'all'],
+    ['MAX_FIELDS', '0'],
+    ['DOCUMENT_CACHE_BYTES', '1048576'],
+    ['MAX_RESPONSE_BYTES', '100'],
     ['BODY_LIMIT_BYTES', '10'],
     ['COOKIE_SECURE', 'maybe'],
     ['LOG_LEVEL', 'loud'],

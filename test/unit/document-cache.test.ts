@@ -1,6 +1,8 @@
 /** Parse and validation once per document, with size, token and depth limits. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { buildSchema, getIntrospectionQuery, parse, validate } from 'graphql';
 import { createSchema } from '../../src/graphql/schema.js';
 import { depthLimit } from '../../src/graphql/depth-limit.js';
@@ -30,12 +32,21 @@ describe('DocumentCache', () => {
     assert.notEqual(other.prepared.id, first.prepared.id);
   });
 
-  it('keeps at most `capacity` documents, dropping the least recently used', () => {
-    const cache = new DocumentCache(schema, limits, 2);
+  it('keeps documents within a budget of bytes, dropping the least recently used', () => {
+    const docs = ['{ hello }', '{ node { id } }', '{ a: hello }'];
+    // Room for two of these small documents, not three.
+    const each = Math.max(...docs.map((source) => {
+      const prepared = new DocumentCache(schema, limits).prepare(source);
+      assert.ok(prepared.ok);
+      return prepared.prepared.bytes;
+    }));
+    const cache = new DocumentCache(schema, { ...limits, cacheBytes: 2 * each + 10 });
     const a = cache.prepare('{ hello }');
     cache.prepare('{ node { id } }');
     cache.prepare('{ hello }'); // a is now the most recent
     cache.prepare('{ a: hello }'); // evicts '{ node { id } }'
+    assert.ok(cache.bytes <= 2 * each + 10);
+    assert.equal(cache.size, 2);
     const again = cache.prepare('{ hello }');
     assert.ok(a.ok && again.ok);
     assert.equal(again.prepared, a.prepared);
@@ -142,5 +153,118 @@ describe('introspection and the depth limit', () => {
     const doc = `query A { ...F } query B { ...F } fragment F on Query { __schema { queryType ${chain} } }`;
     const prepared = cache.prepare(doc);
     assert.equal(prepared.ok, false);
+  });
+});
+
+describe('DocumentCache: bytes, locations and documents held by subscriptions', () => {
+  const realSchema = createSchema();
+  const base = { maxBytes: 16 * 1024, maxDepth: 12, maxTokens: 2000 };
+  // A distinct subscription document of about `fields` fields (a comment makes each source distinct).
+  const subscription = (i: number, fields = 200) =>
+    `subscription S { systemAnnouncements { ${'id @include(if: true) '.repeat(fields)} } } # ${i}`;
+  const ok = (result: ReturnType<DocumentCache['prepare']>) => {
+    assert.ok(result.ok, result.ok ? '' : result.errors.map((error) => error.message).join('; '));
+    return result.prepared;
+  };
+
+  it('keeps no locations in the documents it caches', () => {
+    const cache = new DocumentCache(realSchema, base);
+    const prepared = ok(cache.prepare('{ accountsMe { token } }'));
+    assert.equal(prepared.document.loc, undefined);
+    assert.equal(prepared.operations[0]?.loc, undefined);
+  });
+
+  it('still gives parse and validation errors their line and column', () => {
+    const cache = new DocumentCache(realSchema, base);
+    const invalid = cache.prepare('{\n  accountsMe {\n    nope\n  }\n}');
+    assert.ok(!invalid.ok);
+    assert.equal(invalid.errors[0]?.message, 'Cannot query field "nope" on type "AccountsMe".');
+    assert.deepEqual(invalid.errors[0]?.locations, [{ line: 3, column: 5 }]);
+    assert.equal(invalid.errors[0]?.nodes, undefined, 'no AST kept for a cached error');
+    const broken = cache.prepare('{\n  accountsMe {');
+    assert.ok(!broken.ok);
+    assert.equal(broken.errors[0]?.extensions['code'], 'GRAPHQL_PARSE_FAILED');
+    assert.deepEqual(broken.errors[0]?.locations, [{ line: 2, column: 15 }]);
+  });
+
+  it('estimates at least what a document takes: more for more tokens', () => {
+    const small = ok(new DocumentCache(realSchema, base).prepare(subscription(0, 10)));
+    const large = ok(new DocumentCache(realSchema, base).prepare(subscription(0, 200)));
+    assert.ok(large.bytes > 200 * 8 * 200, `${large.bytes} bytes for 1600 tokens`);
+    assert.ok(small.bytes < large.bytes / 10);
+  });
+
+  it('estimates no less than the heap documents really take (measured, after gc)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const shapes = [
+      (i: number) => subscription(i),
+      (i: number) => `{ ${'__typename '.repeat(290)}} # ${i}`,
+      (i: number) => `{ __schema { ${'types { fields { name } } '.repeat(99)}} } # ${i}`,
+    ];
+    for (const shape of shapes) {
+      const cache = new DocumentCache(realSchema, { ...base, cost: { maxAliases: 30, maxRootFields: 1000, maxIntrospectionFields: 3, maxFields: 1000 }, cacheBytes: 1 << 30 });
+      const sources = Array.from({ length: 100 }, (_, i) => shape(i));
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      for (const source of sources) ok(cache.prepare(source));
+      gc();
+      const taken = process.memoryUsage().heapUsed - before;
+      assert.ok(taken <= cache.bytes, `${shape(0).slice(0, 30)}: ${taken} bytes taken, ${cache.bytes} estimated`);
+    }
+  });
+
+  it('never holds more than its budget, however many distinct documents come', () => {
+    const budget = 4 * 1024 * 1024;
+    const cache = new DocumentCache(realSchema, { ...base, cacheBytes: budget });
+    for (let i = 0; i < 300; i++) {
+      ok(cache.prepare(subscription(i)));
+      assert.ok(cache.bytes <= budget, `${cache.bytes} bytes after ${i + 1} documents`);
+    }
+    assert.ok(cache.size < 300 && cache.size > 5, `${cache.size} kept`);
+  });
+
+  it('shares one held document between the subscriptions of the same source, and counts it once', () => {
+    const cache = new DocumentCache(realSchema, base);
+    const first = cache.hold(ok(cache.prepare(subscription(1))));
+    const second = cache.hold(ok(cache.prepare(subscription(1))));
+    assert.ok(first !== undefined && second !== undefined);
+    assert.equal(second.prepared, first.prepared);
+    assert.equal(cache.heldBytes, first.prepared.bytes);
+    first.release();
+    assert.equal(cache.heldBytes, first.prepared.bytes, 'still held by the second');
+    second.release();
+    assert.equal(cache.heldBytes, 0);
+    second.release(); // one release too many changes nothing
+    assert.equal(cache.heldBytes, 0);
+    assert.ok(cache.bytes >= first.prepared.bytes, 'still cached, unheld');
+    assert.equal(ok(cache.prepare(subscription(1))), first.prepared, 'kept, unheld, after the last release');
+  });
+
+  it('does not evict held documents; refuses a new one once held documents fill the budget; takes it once one is released', () => {
+    const budget = 4 * 1024 * 1024;
+    const cache = new DocumentCache(realSchema, { ...base, cacheBytes: budget });
+    const holds = [];
+    let refused = -1;
+    for (let i = 0; i < 2000; i++) {
+      const prepared = ok(cache.prepare(subscription(i)));
+      const hold = cache.hold(prepared);
+      if (hold === undefined) {
+        refused = i;
+        break;
+      }
+      holds.push(hold);
+      assert.ok(cache.bytes <= budget);
+    }
+    assert.ok(refused > 5, `refused at ${refused}`);
+    assert.ok(cache.heldBytes <= budget && cache.heldBytes + holds[0]!.prepared.bytes > budget);
+    // Held documents stay, the same objects, however much else is prepared.
+    for (let i = 5000; i < 5100; i++) ok(cache.prepare(subscription(i)));
+    assert.equal(ok(cache.prepare(subscription(0))), holds[0]!.prepared);
+    // A document already held is shared, not refused.
+    assert.ok(cache.hold(holds[0]!.prepared) !== undefined);
+    holds[1]!.release();
+    assert.ok(cache.hold(ok(cache.prepare(subscription(refused)))) !== undefined);
+    assert.ok(cache.bytes <= budget);
   });
 });

@@ -70,6 +70,7 @@ function makeEngine(authenticator: Partial<SocketAuthenticator>, statuses = new 
     bus,
     limits: {
       initTimeoutMs: 60_000,
+      maxResponseBytes: 1 << 20,
       maxSubscriptionsPerConnection: 5,
       maxConnectionsPerUser: 5,
       maxBufferedBytes: 1 << 20,

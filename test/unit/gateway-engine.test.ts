@@ -41,7 +41,7 @@ function makeEngine(authenticator: Partial<SocketAuthenticator>, messagesPerSeco
     services: { sessions: {} } as unknown as Services,
     authenticator: authenticator as SocketAuthenticator,
     bus: new MemoryBus(),
-    limits: { initTimeoutMs, maxSubscriptionsPerConnection: 5, maxConnectionsPerUser: 5, maxBufferedBytes: 1 << 20, messagesPerSecond },
+    limits: { initTimeoutMs, maxSubscriptionsPerConnection: 5, maxConnectionsPerUser: 5, maxBufferedBytes: 1 << 20, messagesPerSecond, maxResponseBytes: 1 << 20 },
     log,
   });
   const open = (subprotocol = 'graphql-transport-ws') => {

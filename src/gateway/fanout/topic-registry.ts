@@ -19,6 +19,8 @@ export interface Subscriber {
   /** The start of this subscription's `next` frame (see frames.ts). */
   readonly prefix: string;
   group: Group | undefined;
+  /** The document it holds in the document cache: released once, when the subscriber is removed. */
+  readonly document?: { release(): void };
 }
 
 export interface GroupSpec {

@@ -3,8 +3,6 @@
  * joins the fan-out group of its (document, variables, scope) on its topic.
  */
 import {
-  type DocumentNode,
-  execute,
   type ExecutionResult,
   type FieldNode,
   type FragmentDefinitionNode,
@@ -19,7 +17,10 @@ import {
 import { type PreparedDocument, selectOperation } from '../../graphql/document-cache.js';
 import { ClientError, ErrorCode } from '../../graphql/errors.js';
 import { formatErrors } from '../../graphql/format-errors.js';
+import { canonicalJson } from '../../graphql/introspection-cache.js';
+import { responseTooLarge, runOperation } from '../../graphql/run-operation.js';
 import { subscriptionFields } from '../../graphql/schema.js';
+import { hasConditionalRootSelection } from '../../graphql/single-field-subscriptions.js';
 import { type Connection, PENDING } from '../connection.js';
 import type { Engine } from '../engine.js';
 import type { Subscriber } from '../fanout/topic-registry.js';
@@ -41,18 +42,6 @@ function rootField(selectionSet: SelectionSetNode, fragments: Map<string, Fragme
     if (found !== undefined) return found;
   }
   return undefined;
-}
-
-/** JSON with sorted keys, so that equal variables make equal group keys. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 export async function handleSubscribe(engine: Engine, connection: Connection, message: Subscribe): Promise<void> {
@@ -85,7 +74,7 @@ export async function handleSubscribe(engine: Engine, connection: Connection, me
   if (operation.operation === 'subscription') {
     subscribe(engine, connection, id, payload.variables ?? undefined, operation, prepared.prepared);
   } else {
-    await runOnce(engine, connection, id, payload, prepared.prepared.document);
+    await runOnce(engine, connection, id, payload, operation, prepared.prepared);
   }
 }
 
@@ -108,6 +97,12 @@ function subscribe(
   for (const definition of prepared.document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
+  // Validation refuses these (single-field-subscriptions.ts); were one to pass, the topic
+  // could come from a field that is not executed.
+  if (hasConditionalRootSelection(operation.selectionSet, fragments)) {
+    connection.send(errorFrame(id, [clientError(ErrorCode.BAD_REQUEST, 'A subscription root field cannot be @skip or @include.')]));
+    return;
+  }
   const fieldNode = rootField(operation.selectionSet, fragments);
   const fieldName = fieldNode?.name.value;
   const descriptor = fieldName === undefined ? undefined : subscriptionFields[fieldName];
@@ -124,13 +119,28 @@ function subscribe(
     connection.send(errorFrame(id, [{ message: error.message, extensions: error.extensions }]));
     return;
   }
+  // The document stays in memory while the subscription lives: shared by every
+  // subscription of the same source, and counted against DOCUMENT_CACHE_BYTES.
+  const hold = engine.documents.hold(prepared);
+  if (hold === undefined) {
+    connection.send(
+      errorFrame(id, [
+        clientError(
+          ErrorCode.DOCUMENT_CACHE_FULL,
+          'The server holds as many subscription documents as it can (DOCUMENT_CACHE_BYTES): subscribe with a document already in use, or retry later.',
+        ),
+      ]),
+    );
+    return;
+  }
+  const shared = hold.prepared;
   // Subscribers with equal keys would execute to equal results: the fan-out runs them once.
   const scope = descriptor.scope === 'user' ? (connection.auth?.user.id ?? '') : '';
   const operationName = operation.name?.value;
-  const key = `${prepared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`;
-  const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined };
+  const key = `${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`;
+  const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined, document: hold };
   connection.operations.set(id, subscriber);
-  engine.subscribe(topic, key, { document: prepared.document, operationName, variables, context }, subscriber);
+  engine.subscribe(topic, key, { document: shared.document, operationName, variables, context }, subscriber);
 }
 
 async function runOnce(
@@ -138,7 +148,8 @@ async function runOnce(
   connection: Connection,
   id: string,
   payload: Subscribe['payload'],
-  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  prepared: PreparedDocument,
 ): Promise<void> {
   connection.operations.set(id, PENDING);
   let result: ExecutionResult;
@@ -147,11 +158,13 @@ async function runOnce(
     // mutation runs with the session and user as the store has them now.
     const contextValue = await engine.currentContext(connection);
     if (contextValue === undefined) return; // the session ended meanwhile: the socket is closing
-    result = await execute({
+    result = await runOperation({
       schema: engine.schema,
-      document,
-      operationName: payload.operationName ?? null,
-      variableValues: payload.variables ?? null,
+      documents: engine.documents,
+      prepared,
+      operation,
+      operationName: payload.operationName,
+      variables: payload.variables,
       contextValue,
     });
   } catch (error) {
@@ -166,6 +179,13 @@ async function runOnce(
     connection.send(errorFrame(id, errors));
     return;
   }
-  connection.send(nextFrame(id, JSON.stringify(errors === undefined ? result : { ...result, errors })));
+  const body = errors === undefined ? result : { ...result, errors };
+  // Measured before it is serialized: a huge result never becomes a string, nor fills the socket's buffer.
+  const tooLarge = responseTooLarge(body, engine.limits.maxResponseBytes);
+  if (tooLarge !== undefined) {
+    connection.send(errorFrame(id, [tooLarge]));
+    return;
+  }
+  connection.send(nextFrame(id, JSON.stringify(body)));
   connection.send(completeFrame(id));
 }
