@@ -10,7 +10,7 @@ import type { GraphQLContext, Services } from '../graphql/context.js';
 import { type DocumentCache, selectOperation } from '../graphql/document-cache.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { formatErrors, isStoreUnavailable } from '../graphql/format-errors.js';
-import { csrfRefusal } from '../security/csrf.js';
+import { csrfRefusal, getCsrfRefusal } from '../security/csrf.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from './graphql-params.js';
 import { cookieControl, type CookieSettings, readSessionSecret } from './session-cookie.js';
@@ -116,7 +116,10 @@ export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRoute
     if (origin !== undefined && !origins.allows(origin) && request.headers.cookie !== undefined) {
       return sendRequestError(reply, 403, ErrorCode.ORIGIN_FORBIDDEN, `Origin ${origin.slice(0, 200)} is not allowed.`);
     }
-    const refusal = csrfRefusal(request.headers);
+    const refusal =
+      request.method === 'GET' || request.method === 'HEAD'
+        ? getCsrfRefusal(request.headers, (candidate) => origins.allows(candidate))
+        : csrfRefusal(request.headers);
     if (refusal !== undefined) return sendRequestError(reply, 400, ErrorCode.CSRF_REJECTED, refusal);
     return undefined;
   }
