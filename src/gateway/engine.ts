@@ -193,7 +193,7 @@ export class Engine {
   /**
    * The context for a query or mutation over the socket: the connection's own,
    * with the session and user loaded fresh. Undefined (and the socket closed
-   * with 4403) when the session is over.
+   * with 4401) when the session is over.
    */
   async currentContext(connection: Connection): Promise<GraphQLContext | undefined> {
     const context = connection.context;
@@ -201,7 +201,7 @@ export class Engine {
     if (context === undefined || sessionId === undefined) return context;
     const check = await this.#services.sessions.check(sessionId);
     if (check.status === 'live') return { ...context, auth: check.auth };
-    connection.close(CloseCode.Forbidden, check.status === 'expired' ? CloseReason.sessionExpired : CloseReason.sessionEnded);
+    connection.close(CloseCode.Unauthorized, check.status === 'expired' ? CloseReason.sessionExpired : CloseReason.sessionEnded);
     return undefined;
   }
 

@@ -57,13 +57,13 @@ export class SessionWatch {
     for (const [id, watched] of this.#bySession) this.#heap.push(watched.expiresAt, id);
   }
 
-  /** Closes every socket of these sessions with 4403 and the reason. */
+  /** Closes every socket of these sessions with 4401 (final for clients) and the reason. */
   revoke(sessionIds: readonly string[], reason: string): void {
     for (const id of sessionIds) {
       const watched = this.#bySession.get(id);
       if (watched === undefined) continue;
       this.#bySession.delete(id);
-      for (const connection of [...watched.connections]) connection.close(CloseCode.Forbidden, reason);
+      for (const connection of [...watched.connections]) connection.close(CloseCode.Unauthorized, reason);
     }
   }
 

@@ -110,7 +110,7 @@ describe('GraphiQL at /graphiql', { skip: browserSkip() }, () => {
     await run(other);
     await until('the logout result', async () => (await responseText(other)).includes('"accountsLogout": true'));
     await until('the socket to close', () => live.closed);
-    await until('the reason in the result pane', async () => (await responseText(page)).includes('4403 session ended'));
+    await until('the reason in the result pane', async () => (await responseText(page)).includes('4401 session ended'));
     await other.close();
 
     assert.deepEqual(seen.consoleErrors, [], 'no console errors (a CSP violation would show here)');
