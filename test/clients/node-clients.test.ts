@@ -8,14 +8,11 @@
  * it, and the `shouldRetry` recipe (and the client helper) ride it out.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { createTesseraClient } from '../../src/client/tessera-client.js';
 import { HttpClient, uniqueEmail } from '../helpers/http-client.js';
-import { freePort, startServer, type TestServer } from '../helpers/server.js';
+import { RestartableServer } from '../helpers/restartable-server.js';
 import { apolloFlow, CLIENT_NAMES, createFlow, type Flow, type FlowEnv, graphqlWsFlow } from './flow.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,51 +22,6 @@ async function until(what: string, check: () => boolean, timeoutMs = 15_000): Pr
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(25);
-  }
-}
-
-/** A Tessera that can be restarted on the same port and database file (sessions survive). */
-export class RestartableServer {
-  server: TestServer | undefined;
-  readonly #dir = mkdtempSync(join(tmpdir(), 'tessera-clients-'));
-  constructor(readonly port: number, readonly env: Record<string, string> = {}) {}
-
-  static async start(env: Record<string, string> = {}): Promise<RestartableServer> {
-    const restartable = new RestartableServer(await freePort(), env);
-    await restartable.up();
-    return restartable;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async up(): Promise<void> {
-    this.server = await startServer({
-      USER_COUNT_INTERVAL_MS: '100',
-      ...this.env,
-      PORT: String(this.port),
-      DATABASE_URL: join(this.#dir, 'tessera.db'),
-    });
-  }
-
-  async down(): Promise<void> {
-    await this.server?.close();
-    this.server = undefined;
-  }
-
-  /** Closes (sockets get 1001) and starts again on the same port; resolves the time the port was closed, in ms. */
-  async restart(outageMs = 0): Promise<number> {
-    await this.down();
-    const closedAt = Date.now();
-    if (outageMs > 0) await sleep(outageMs);
-    await this.up();
-    return Date.now() - closedAt;
-  }
-
-  async close(): Promise<void> {
-    await this.down();
-    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
