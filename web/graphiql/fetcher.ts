@@ -7,7 +7,7 @@
  * of its own with the editor's JSON as the `connection_init` payload.
  *
  * Subscriptions do not go through the toolkit's `wsClient` option: it ignores
- * the Headers editor, and a server-side close (4403 on logout) surfaced as an
+ * the Headers editor, and a server-side close (4401 on logout) surfaced as an
  * unhandled rejection in the page besides the message in the result pane.
  */
 import { createGraphiQLFetcher, type Fetcher, type FetcherOpts, type FetcherParams } from '@graphiql/toolkit';
