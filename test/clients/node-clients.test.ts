@@ -104,6 +104,32 @@ describe('the seed’s flow with real clients in their default configurations (N
   });
 });
 
+describe('why the Apollo recipe says network-only', () => {
+  let server: RestartableServer;
+  before(async () => {
+    server = await RestartableServer.start();
+  });
+  after(() => server?.close());
+
+  test('with the default cache-first, a reconnect sends the spent ticket again: 4403 ticket already used', async () => {
+    (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+    const flow = apolloFlow(nodeEnv(server), 'cache-first');
+    try {
+      await flow.register(uniqueEmail(), 'correct horse battery');
+      flow.subscribe();
+      await until('a value', () => flow.state.values.length >= 1);
+      // A reconnect to the same server (a restart would forget the ticket with the in-memory replay guard).
+      flow.dropConnection();
+      await until('the refused reconnect', () => flow.state.closes.length >= 2, 20_000);
+      assert.deepEqual(flow.state.closes[0]?.code, 4499);
+      assert.deepEqual(flow.state.closes[1], { code: 4403, reason: 'ticket already used' });
+      assert.equal(flow.state.connects, 1, 'not connected again');
+    } finally {
+      await flow.dispose();
+    }
+  });
+});
+
 describe('reconnect semantics of graphql-ws clients over a longer outage (refused TCP connections)', () => {
   let server: RestartableServer;
   before(async () => {
