@@ -62,6 +62,9 @@ export function chooseOperation(
   return { operationName, operation: undefined };
 }
 
+/** Close codes graphql-ws's client sets itself (bad response, internal client error, terminated, no ack in time). */
+const CLIENT_CLOSE_CODES: ReadonlySet<number> = new Set([4004, 4005, 4499, 4504]);
+
 /** An error as GraphiQL shows it: `{ message, extensions: { code } }`. */
 export interface DisplayError {
   readonly message: string;
@@ -76,7 +79,8 @@ export interface DisplayError {
 export function displayError(error: unknown): DisplayError[] {
   if (typeof error === 'object' && error !== null && 'code' in error && 'reason' in error) {
     const { code, reason } = error as { code: number; reason: string };
-    return [{ message: `The server closed the socket: ${code}${reason === '' ? '' : ` ${reason}`}`, extensions: { code, reason } }];
+    const by = CLIENT_CLOSE_CODES.has(code) ? 'client' : 'server';
+    return [{ message: `The ${by} closed the socket: ${code}${reason === '' ? '' : ` ${reason}`}`, extensions: { code, reason } }];
   }
   if (Array.isArray(error)) {
     return error.map((item: unknown) => {
@@ -141,7 +145,9 @@ export class SubscriptionRun implements AsyncIterableIterator<unknown> {
   #next(value: unknown): void {
     if (this.#finished) return;
     if (!this.#attached) {
-      if (this.tabId !== undefined) this.tabs?.write(this.tabId, formatValue(value));
+      // Running in the background for its tab; once that tab is closed, nobody can see it: end it.
+      if (this.tabId === undefined || this.tabs?.exists(this.tabId) !== true) this.cancel();
+      else this.tabs.write(this.tabId, formatValue(value));
       return;
     }
     const waiting = this.#waiting;
