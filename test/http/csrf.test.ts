@@ -85,6 +85,12 @@ for (const { backend, skip } of await backends()) {
       });
     }
 
+    it('a HEAD follows the GET rule: refused from another site, answered from the same origin', async () => {
+      const url = `${server.url}/graphql?query=${encodeURIComponent('{ accountsMe { token } }')}`;
+      assert.equal((await fetch(url, { method: 'HEAD', headers: { 'sec-fetch-site': 'cross-site' } })).status, 400);
+      assert.equal((await fetch(url, { method: 'HEAD', headers: { 'sec-fetch-site': 'same-origin' } })).status, 200);
+    });
+
     it('a GET from a foreign Origin is refused: 403 ORIGIN_FORBIDDEN with a cookie, 400 CSRF_REJECTED without', async () => {
       const client = new HttpClient(server.url);
       await client.register();
