@@ -2,12 +2,15 @@
  * The client helper, for browsers and Node: graphql-ws's own client, set up
  * so that every connect and reconnect fetches a fresh single-use ticket
  * (`accountsMe { token }`, with the session cookie) and sends it in
- * `connection_init`, never in the URL; and so that it stops retrying once the
- * server says the session has ended.
+ * `connection_init`, never in the URL; so that it retries whatever ends a
+ * connection (a refused TCP connection included: graphql-ws's default
+ * `shouldRetry` gives up on it, so a plain client does not survive a restart),
+ * with capped exponential backoff and full jitter; and so that it stops once the
+ * server says the session is over (4401).
  */
 import { type Client, type ClientOptions, createClient } from 'graphql-ws';
 
-/** Close reasons (with code 4403) after which reconnecting cannot help: sign in again. */
+/** Close reasons (with code 4401) after which reconnecting cannot help: sign in again. */
 export const SESSION_OVER_REASONS = ['session ended', 'session expired', 'user not found'] as const;
 
 export interface TesseraClientOptions extends Omit<ClientOptions, 'connectionParams'> {
@@ -32,7 +35,17 @@ const isClose = (value: unknown): value is CloseLike =>
 
 /** Whether a close means the session is over (so a retry would be refused too). */
 export function isSessionOver(event: unknown): boolean {
-  return isClose(event) && event.code === 4403 && (SESSION_OVER_REASONS as readonly string[]).includes(event.reason);
+  return isClose(event) && event.code === 4401 && (SESSION_OVER_REASONS as readonly string[]).includes(event.reason);
+}
+
+/**
+ * The wait before retry `retries` (0-based): a random time in
+ * [base, min(cap, base * 2^retries)] ("full jitter" over a floor), so that the
+ * clients of a restarted server do not all come back in the same instant.
+ */
+export function backoffMs(retries: number, random: () => number = Math.random, baseMs = 500, capMs = 30_000): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(retries, 20));
+  return Math.round(baseMs + random() * (ceiling - baseMs));
 }
 
 export function defaultHttpUrl(wsUrl: string): string {
@@ -59,7 +72,9 @@ export function createTesseraClient(options: TesseraClientOptions): Client {
   const getTicket = fetchTicket ?? (() => fetchTicketOverHttp(ticketUrl as string));
   let sessionOver = false;
   return createClient({
-    retryAttempts: 10,
+    // 30 attempts at <= 30 s each: a restart or a few minutes' outage is ridden out.
+    retryAttempts: 30,
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, backoffMs(retries))),
     ...rest,
     connectionParams: async () => {
       const token = await getTicket();

@@ -187,7 +187,7 @@ export class Engine {
   /**
    * Admits an authenticated connection unless its user is at the cap (false). A session
    * revoked since `checkedSince` (when its check in the store began) closes the
-   * connection with 4403 instead: the caller looks at `connection.isOpen`.
+   * connection with 4401 instead: the caller looks at `connection.isOpen`.
    */
   admitUser(connection: Connection, auth: Authenticated, checkedSince?: number): boolean {
     const userId = auth.user.id;
@@ -215,7 +215,7 @@ export class Engine {
   /**
    * The context for a query or mutation over the socket: the connection's own,
    * with the session and user loaded fresh. Undefined (and the socket closed
-   * with 4403) when the session is over.
+   * with 4401) when the session is over.
    */
   async currentContext(connection: Connection): Promise<GraphQLContext | undefined> {
     const context = connection.context;
@@ -223,7 +223,7 @@ export class Engine {
     if (context === undefined || sessionId === undefined) return context;
     const check = await this.#services.sessions.check(sessionId);
     if (check.status === 'live') return { ...context, auth: check.auth };
-    connection.close(CloseCode.Forbidden, check.status === 'expired' ? CloseReason.sessionExpired : CloseReason.sessionEnded);
+    connection.close(CloseCode.Unauthorized, check.status === 'expired' ? CloseReason.sessionExpired : CloseReason.sessionEnded);
     return undefined;
   }
 

@@ -112,7 +112,7 @@ export class SessionWatch {
     this.#pruneTombstones(now);
     const tombstone = this.#tombstones.get(id);
     if (tombstone !== undefined) {
-      connection.close(CloseCode.Forbidden, tombstone.reason);
+      connection.close(CloseCode.Unauthorized, tombstone.reason);
       return false;
     }
     let watched = this.#bySession.get(id);
@@ -144,7 +144,7 @@ export class SessionWatch {
     for (const [id, watched] of this.#bySession) this.#heap.push(watched.expiresAt, id);
   }
 
-  /** Closes every socket of these sessions with 4403 and the reason, and remembers them for sockets being admitted. */
+  /** Closes every socket of these sessions with 4401 (final for clients) and the reason, and remembers them for sockets being admitted. */
   revoke(sessionIds: readonly string[], reason: string): void {
     const now = Date.now();
     for (const id of sessionIds) {
@@ -152,7 +152,7 @@ export class SessionWatch {
       const watched = this.#bySession.get(id);
       if (watched === undefined) continue;
       this.#bySession.delete(id);
-      for (const connection of [...watched.connections]) connection.close(CloseCode.Forbidden, reason);
+      for (const connection of [...watched.connections]) connection.close(CloseCode.Unauthorized, reason);
     }
   }
 

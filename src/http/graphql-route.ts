@@ -11,7 +11,7 @@ import { type DocumentCache, selectOperation } from '../graphql/document-cache.j
 import { ErrorCode } from '../graphql/errors.js';
 import { formatErrors, isStoreUnavailable } from '../graphql/format-errors.js';
 import { responseTooLarge, runOperation } from '../graphql/run-operation.js';
-import { csrfRefusal } from '../security/csrf.js';
+import { csrfRefusal, getCsrfRefusal } from '../security/csrf.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from './graphql-params.js';
 import { cookieControl, type CookieSettings, readDeviceCookie, readSessionSecret } from './session-cookie.js';
@@ -127,7 +127,10 @@ export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRoute
     if (origin !== undefined && !origins.allows(origin) && request.headers.cookie !== undefined) {
       return sendRequestError(reply, 403, ErrorCode.ORIGIN_FORBIDDEN, `Origin ${origin.slice(0, 200)} is not allowed.`);
     }
-    const refusal = csrfRefusal(request.headers);
+    const refusal =
+      request.method === 'GET' || request.method === 'HEAD'
+        ? getCsrfRefusal(request.headers, (candidate) => origins.allows(candidate))
+        : csrfRefusal(request.headers);
     if (refusal !== undefined) return sendRequestError(reply, 400, ErrorCode.CSRF_REJECTED, refusal);
     return undefined;
   }

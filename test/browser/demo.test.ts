@@ -90,7 +90,7 @@ describe('the demo page at /', { skip: browserSkip() }, () => {
 
       await page.getByRole('button', { name: 'Log out' }).click();
       await page.locator('#socket-state', { hasText: 'session ended' }).waitFor();
-      assert.match(await socketState(page), /Socket closed by the server \(4403 "session ended"\)/);
+      assert.match(await socketState(page), /Socket closed by the server \(4401 "session ended"\)/);
       await until('the socket to close', () => socket.closed);
       await page.locator('#who', { hasText: 'not signed in' }).waitFor();
       const shown = await received(page);

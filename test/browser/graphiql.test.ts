@@ -7,12 +7,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { browserSkip, launch, type LaunchedBrowser, nextValues, record, screenshot, until } from './browser.js';
+import { browserSkip, launch, type LaunchedBrowser, nextValues, record, screenshot, sleep, until } from './browser.js';
 import { graphiqlReady, openTab, pasteHeaders, responseText, run } from './graphiql-page.js';
 
 interface InitFrame {
   readonly type: string;
   readonly payload?: { readonly token?: string };
+}
+
+/** An error in the result pane shows its message and code, never a JavaScript stack. */
+function assertNoStack(text: string): void {
+  assert.doesNotMatch(text, /\bat \S+ \(|\n\s+at |"stack"/, `no stack frames in the result pane: ${text}`);
 }
 
 const initOf = (sent: readonly string[]): InitFrame | undefined =>
@@ -94,7 +99,10 @@ describe('GraphiQL at /graphiql', { skip: browserSkip() }, () => {
     await run(page);
     const replay = await until('a third WebSocket', () => seen.sockets[2]);
     await until('the refusal in the result pane', async () => (await responseText(page)).includes('4403'));
-    assert.match(await responseText(page), /ticket already used/);
+    const refusal = await responseText(page);
+    assert.match(refusal, /4403 ticket already used/);
+    assert.match(refusal, /"code": 4403/, 'the close code, as the error code');
+    assertNoStack(refusal);
     assert.equal(nextValues(replay, 'accountsUserCount').length, 0);
 
     // Back to the automatic ticket; then the session ends elsewhere (a logout in another tab):
@@ -110,8 +118,40 @@ describe('GraphiQL at /graphiql', { skip: browserSkip() }, () => {
     await run(other);
     await until('the logout result', async () => (await responseText(other)).includes('"accountsLogout": true'));
     await until('the socket to close', () => live.closed);
-    await until('the reason in the result pane', async () => (await responseText(page)).includes('4403 session ended'));
+    await until('the reason in the result pane', async () => (await responseText(page)).includes('4401 session ended'));
+    assertNoStack(await responseText(page));
     await other.close();
+
+    // The same in one page, as a person would do it: accountsUserCount runs, then accountsLogout
+    // runs in its own tab. GraphiQL stops a subscription when its tab is left; Tessera's fetcher keeps
+    // it running there, so the server's close lands in the accountsUserCount tab, not the logout tab.
+    await openTab(page, 'accountsLogin');
+    await run(page);
+    await until('the login result', async () => (await responseText(page)).includes('"accountsLogin"'));
+    await openTab(page, 'accountsUserCount');
+    await run(page);
+    const again = await until('a fifth WebSocket', () => seen.sockets[4]);
+    await until('a value', () => nextValues(again, 'accountsUserCount').length >= 1);
+    await openTab(page, 'accountsLogout');
+    await sleep(300);
+    assert.equal(again.closed, false, 'leaving the tab did not stop the subscription');
+    const before = nextValues(again, 'accountsUserCount').length;
+    await until('a value while another tab is shown', () => nextValues(again, 'accountsUserCount').length > before);
+    assert.doesNotMatch(await responseText(page), /accountsUserCount/, 'its values stay out of the logout tab');
+    await run(page);
+    await until('the logout result in the logout tab', async () => (await responseText(page)).includes('"accountsLogout": true'));
+    await until('the socket to close', () => again.closed);
+    await sleep(500);
+    const logoutPane = await responseText(page);
+    assert.doesNotMatch(logoutPane, /4401|session ended/, `the close is not shown in the logout tab: ${logoutPane}`);
+    await openTab(page, 'accountsUserCount');
+    const ownPane = await until('the close in the subscription’s own tab', async () => {
+      const text = await responseText(page);
+      return text.includes('4401 session ended') ? text : undefined;
+    });
+    assert.match(ownPane, /"code": 4401/);
+    assert.match(ownPane, /"reason": "session ended"/);
+    assertNoStack(ownPane);
 
     assert.deepEqual(seen.consoleErrors, [], 'no console errors (a CSP violation would show here)');
     await page.close();

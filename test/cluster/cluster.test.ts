@@ -111,7 +111,7 @@ describe('a cluster of three processes on PostgreSQL and Redis', { skip }, () =>
     const closed = await socket.waitForClose(2000);
     const delay = Date.now() - loggedOutAt;
     console.log(`# logout on A closed the socket on B ${delay} ms after the mutation's response`);
-    assert.equal(closed.code, 4403);
+    assert.equal(closed.code, 4401);
     assert.equal(closed.reason, 'session ended');
     assert.ok(delay < 250, `closed after ${delay} ms`);
   });

@@ -86,7 +86,7 @@ describe('a node cut off from Redis during a logout made on another node', { ski
     await dropDatabase();
   });
 
-  it(`closes the session's socket with 4403 within SESSION_RECHECK_SECONDS (${RECHECK_SECONDS} s), still cut off`, async (t) => {
+  it(`closes the session's socket with 4401 within SESSION_RECHECK_SECONDS (${RECHECK_SECONDS} s), still cut off`, async (t) => {
     const user = new HttpClient(a.url);
     await user.register();
     const bystander = new HttpClient(a.url);
@@ -101,7 +101,7 @@ describe('a node cut off from Redis during a logout made on another node', { ski
     const loggedOut = performance.now();
 
     const closed = await socket.client.waitForClose(RECHECK_SECONDS * 1000 + SLACK_MS + 5000);
-    assert.deepEqual(closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     const delay = (socket.closedAt as number) - loggedOut;
     report(t, `node B cut off from Redis, SESSION_RECHECK_SECONDS=${RECHECK_SECONDS}: socket closed ${delay.toFixed(0)} ms after the logout on A`);
     assert.ok(delay <= RECHECK_SECONDS * 1000 + SLACK_MS, `closed ${delay} ms after the logout; bound ${RECHECK_SECONDS} s + slack`);
@@ -125,7 +125,7 @@ describe('a node cut off from Redis during a logout made on another node', { ski
     await proxyC.open();
     const reopened = performance.now();
     const closed = await socket.client.waitForClose(RECONNECT_MS + SLACK_MS + 5000);
-    assert.deepEqual(closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     const delay = Number(socket.closedAt) - reopened;
     report(t, `node C (SESSION_RECHECK_SECONDS=3600) back on Redis: socket closed ${delay.toFixed(0)} ms after Redis became reachable again`);
     assert.ok(delay <= RECONNECT_MS + SLACK_MS, `closed ${delay} ms after Redis was reachable again`);
@@ -157,7 +157,7 @@ describe('a logout made while Redis is unreachable', { skip }, () => {
       assert.deepEqual(logout.body, { data: { accountsLogout: true } }, 'the logout itself succeeds');
       assert.ok(logout.setCookies.some((cookie) => /tessera_session=;/.test(cookie) || /Max-Age=0/i.test(cookie)), 'and clears the cookie');
 
-      assert.deepEqual(await socket.client.waitForClose(1000), { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+      assert.deepEqual(await socket.client.waitForClose(1000), { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
       const delay = (socket.closedAt as number) - answered;
       report(t, `Redis unreachable: the logged-out session's local socket closed ${delay.toFixed(1)} ms after the logout's response`);
       assert.ok(delay < 1000);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { createTesseraClient, defaultHttpUrl, fetchTicketOverHttp, isSessionOver } from '../../src/client/tessera-client.js';
+import { backoffMs, createTesseraClient, defaultHttpUrl, fetchTicketOverHttp, isSessionOver } from '../../src/client/tessera-client.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
@@ -70,7 +70,7 @@ describe('createTesseraClient', () => {
     await client.dispose();
   });
 
-  test('stops retrying after 4403 "session ended" and calls onSessionEnded once', async () => {
+  test('stops retrying after 4401 "session ended" and calls onSessionEnded once', async () => {
     const http = new HttpClient(server.url);
     await http.register();
     let fetches = 0;
@@ -98,8 +98,8 @@ describe('createTesseraClient', () => {
     await sleep(300);
     assert.deepEqual(ended, ['session ended']);
     assert.equal(fetches, 1, 'no reconnect, so no second ticket');
-    assert.deepEqual(closes, [4403]);
-    assert.equal((errors[0] as { code: number }).code, 4403);
+    assert.deepEqual(closes, [4401]);
+    assert.equal((errors[0] as { code: number }).code, 4401);
     await client.dispose();
   });
 
@@ -145,14 +145,31 @@ describe('createTesseraClient', () => {
 });
 
 describe('isSessionOver', () => {
-  test('is true only for 4403 with a session reason', () => {
-    assert.equal(isSessionOver({ code: 4403, reason: 'session ended' }), true);
-    assert.equal(isSessionOver({ code: 4403, reason: 'session expired' }), true);
-    assert.equal(isSessionOver({ code: 4403, reason: 'user not found' }), true);
+  test('is true only for 4401 with a session reason', () => {
+    assert.equal(isSessionOver({ code: 4401, reason: 'session ended' }), true);
+    assert.equal(isSessionOver({ code: 4401, reason: 'session expired' }), true);
+    assert.equal(isSessionOver({ code: 4401, reason: 'user not found' }), true);
+    assert.equal(isSessionOver({ code: 4401, reason: 'Unauthorized' }), false, 'subscribe before the ack is not about the session');
+    assert.equal(isSessionOver({ code: 4403, reason: 'session ended' }), false);
     assert.equal(isSessionOver({ code: 4403, reason: 'ticket already used' }), false);
     assert.equal(isSessionOver({ code: 4403, reason: 'ticket expired' }), false);
     assert.equal(isSessionOver({ code: 1001, reason: 'session ended' }), false);
     assert.equal(isSessionOver(new Error('session ended')), false);
+  });
+});
+
+describe('backoffMs', () => {
+  test('grows exponentially from 500 ms, is capped at 30 s, and is jittered over the whole range', () => {
+    assert.equal(backoffMs(0, () => 0), 500);
+    assert.equal(backoffMs(0, () => 1), 500);
+    assert.equal(backoffMs(3, () => 1), 4000);
+    assert.equal(backoffMs(3, () => 0), 500);
+    assert.equal(backoffMs(3, () => 0.5), 2250);
+    assert.equal(backoffMs(10, () => 1), 30_000);
+    assert.equal(backoffMs(1000, () => 1), 30_000);
+    const spread = new Set(Array.from({ length: 50 }, () => backoffMs(6)));
+    assert.ok(spread.size > 40, `50 clients retrying at once spread over ${spread.size} distinct delays`);
+    for (const wait of spread) assert.ok(wait >= 500 && wait <= 30_000);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Revocation: logout, logout-all, password change and session expiry close
- * the affected sockets with 4403 and the reason, and leave the others alone.
+ * the affected sockets with 4401 and the reason, and leave the others alone.
  * Each test prints the measured delay; the bound asserted is deliberately loose.
  */
 import assert from 'node:assert/strict';
@@ -51,12 +51,12 @@ function report(t: TestContext, what: string, delays: number[], from = "the muta
   console.log(`[revocation delay] ${text}`);
 }
 
-/** Runs the mutation, waits for these sockets to close with 4403 `reason`, resolves delays from the response. */
+/** Runs the mutation, waits for these sockets to close with 4401 `reason`, resolves delays from the response. */
 async function revokeAndMeasure(run: () => Promise<unknown>, closing: Watched[], reason: string): Promise<number[]> {
   await run();
   const answered = performance.now();
   for (const socket of closing) {
-    assert.deepEqual(await socket.client.waitForClose(BOUND_MS * 5), { code: CloseCode.Forbidden, reason });
+    assert.deepEqual(await socket.client.waitForClose(BOUND_MS * 5), { code: CloseCode.Unauthorized, reason });
   }
   return closing.map((socket) => (socket.closedAt as number) - answered);
 }
@@ -72,7 +72,7 @@ describe('revocation closes the sockets of ended sessions', () => {
     await server.close();
   });
 
-  test('logout closes every socket of that session with 4403 "session ended"; other sessions’ sockets stay', async (t) => {
+  test('logout closes every socket of that session with 4401 "session ended"; other sessions’ sockets stay', async (t) => {
     const { here, there, stranger } = await twoSessions(server);
     const mine = [await socketFor(server, here), await socketFor(server, here)];
     const cookieSocket = await RawClient.open(server.wsUrl, { headers: { cookie: here.cookieHeader as string }, origin: server.url });
@@ -132,11 +132,11 @@ describe('revocation closes the sockets of ended sessions', () => {
     await here.gql('mutation { accountsLogout }');
     const client = await RawClient.open(server.wsUrl);
     client.send({ type: 'connection_init', payload: { token: ticket } });
-    assert.deepEqual(await client.waitForClose(), { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(await client.waitForClose(), { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
   });
 });
 
-describe('session expiry closes sockets with 4403 "session expired"', () => {
+describe('session expiry closes sockets with 4401 "session expired"', () => {
   test('absolute expiry (SESSION_ABSOLUTE_TTL_SECONDS=2) closes the socket when the session expires, use or not', async (t) => {
     const server = await startServer({ SESSION_ABSOLUTE_TTL_SECONDS: '2' });
     try {
@@ -146,7 +146,7 @@ describe('session expiry closes sockets with 4403 "session expired"', () => {
       const sessions = await http.gql('{ accountsSessions { expiresAt current } }');
       const expiresAt = Date.parse(sessions.body.data.accountsSessions.find((s: { current: boolean }) => s.current).expiresAt);
       const wallAtMeasure = Date.now() - performance.now();
-      assert.deepEqual(await socket.client.waitForClose(5000), { code: CloseCode.Forbidden, reason: CloseReason.sessionExpired });
+      assert.deepEqual(await socket.client.waitForClose(5000), { code: CloseCode.Unauthorized, reason: CloseReason.sessionExpired });
       const delay = wallAtMeasure + (socket.closedAt as number) - expiresAt;
       report(t, 'absolute expiry', [delay], 'the session’s expiresAt');
       assert.ok(delay >= -50 && delay < BOUND_MS, `closed ${delay} ms after expiry`);
@@ -170,7 +170,7 @@ describe('session expiry closes sockets with 4403 "session expired"', () => {
       const sessions = await http.gql('{ accountsSessions { expiresAt current } }');
       const expiresAt = Date.parse(sessions.body.data.accountsSessions.find((s: { current: boolean }) => s.current).expiresAt);
       const wallAtMeasure = Date.now() - performance.now();
-      assert.deepEqual(await socket.client.waitForClose(5000), { code: CloseCode.Forbidden, reason: CloseReason.sessionExpired });
+      assert.deepEqual(await socket.client.waitForClose(5000), { code: CloseCode.Unauthorized, reason: CloseReason.sessionExpired });
       const delay = wallAtMeasure + Number(socket.closedAt) - expiresAt;
       report(t, 'idle expiry', [delay], 'the session’s expiresAt');
       assert.ok(delay >= -50, `not before the session expired (${delay} ms)`);

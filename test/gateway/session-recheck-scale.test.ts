@@ -100,7 +100,7 @@ for (const { backend, skip } of await backends()) {
           else if (i % EXPIRED_EVERY === 0) expected.set(id, CloseReason.sessionExpired);
         }
         assert.equal(closed.size, expected.size, 'exactly the ended and expired sessions closed');
-        for (const [id, reason] of expected) assert.deepEqual(closed.get(id), { code: CloseCode.Forbidden, reason }, id);
+        for (const [id, reason] of expected) assert.deepEqual(closed.get(id), { code: CloseCode.Unauthorized, reason }, id);
         assert.equal(watch.sessionCount, SESSIONS - expected.size);
         // Generous bounds for a loaded 2-core machine; the figures printed above are what counts.
         assert.ok(took < 15_000, `one re-check took ${took} ms`);

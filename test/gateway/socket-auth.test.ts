@@ -1,6 +1,6 @@
 /**
  * Socket authentication by ticket: a good ticket is acknowledged once; every
- * bad one is refused with 4403 and the reason that says which check failed.
+ * bad one is refused with 4403 (a bad ticket) or 4401 (the session is over) and the reason that says which check failed.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -25,6 +25,8 @@ async function initWith(server: TestServer, payload: Record<string, unknown>): P
 }
 
 const refused = (reason: string) => ({ code: CloseCode.Forbidden, reason });
+/** A session that is over is final: 4401, which graphql-ws's client does not retry. */
+const over = (reason: string) => ({ code: CloseCode.Unauthorized, reason });
 
 function claimsOf(ticket: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(ticket.split('.')[1] ?? '', 'base64url').toString('utf8'));
@@ -95,29 +97,29 @@ describe('socket tickets (TICKET_TTL_SECONDS=1)', () => {
     assert.deepEqual(answers.find((a) => a !== 'ack'), refused(CloseReason.ticketReplayed));
   });
 
-  test('4403 "session ended": a ticket issued before logout', async () => {
+  test('4401 "session ended": a ticket issued before logout', async () => {
     const other = new HttpClient(server.url);
     await other.register();
     const ticket = await other.ticket();
     await other.gql('mutation { accountsLogout }');
-    assert.deepEqual(await initWith(server, { token: ticket }), refused(CloseReason.sessionEnded));
+    assert.deepEqual(await initWith(server, { token: ticket }), over(CloseReason.sessionEnded));
   });
 
-  test('4403 "session ended": a correctly signed ticket for a session that never existed, or for another user', async () => {
+  test('4401 "session ended": a correctly signed ticket for a session that never existed, or for another user', async () => {
     const now = Date.now();
     const unknown = signTicket({ sessionId: 'no-such-session', userId }, TEST_TICKET_SECRET, now, 60);
-    assert.deepEqual(await initWith(server, { token: unknown }), refused(CloseReason.sessionEnded));
+    assert.deepEqual(await initWith(server, { token: unknown }), over(CloseReason.sessionEnded));
     const sid = String(claimsOf(await user.ticket())['sid']);
     const mismatched = signTicket({ sessionId: sid, userId: 'another-user' }, TEST_TICKET_SECRET, now, 60);
-    assert.deepEqual(await initWith(server, { token: mismatched }), refused(CloseReason.sessionEnded));
+    assert.deepEqual(await initWith(server, { token: mismatched }), over(CloseReason.sessionEnded));
   });
 
-  test('4403 "session ended": the ticket of a user deleted from the store (its sessions go with it)', async () => {
+  test('4401 "session ended": the ticket of a user deleted from the store (its sessions go with it)', async () => {
     const doomed = new HttpClient(server.url);
     const { id } = await doomed.register();
     const ticket = await doomed.ticket();
     await server.tessera.store.db.deleteFrom('users').where('id', '=', id).execute();
-    assert.deepEqual(await initWith(server, { token: ticket }), refused(CloseReason.sessionEnded));
+    assert.deepEqual(await initWith(server, { token: ticket }), over(CloseReason.sessionEnded));
   });
 
   test('a refused credential is logged with its reason and without the ticket', async () => {
@@ -136,14 +138,14 @@ describe('socket tickets (TICKET_TTL_SECONDS=1)', () => {
 });
 
 describe('session expiry seen by a ticket (SESSION_ABSOLUTE_TTL_SECONDS=2)', () => {
-  test('4403 "session expired": a ticket still within its TTL whose session has expired', async () => {
+  test('4401 "session expired": a ticket still within its TTL whose session has expired', async () => {
     const server = await startServer({ SESSION_ABSOLUTE_TTL_SECONDS: '2', TICKET_TTL_SECONDS: '60' });
     try {
       const user = new HttpClient(server.url);
       await user.register();
       const ticket = await user.ticket();
       await sleep(2100);
-      assert.deepEqual(await initWith(server, { token: ticket }), refused(CloseReason.sessionExpired));
+      assert.deepEqual(await initWith(server, { token: ticket }), over(CloseReason.sessionExpired));
     } finally {
       await server.close();
     }

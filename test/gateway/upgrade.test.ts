@@ -210,7 +210,7 @@ describe('cookie authentication on the upgrade', () => {
       assert.equal(me?.payload.data.accountsMe, null, 'acknowledged, but only as anonymous');
       client.close();
     } else {
-      assert.deepEqual(await client.waitForClose(), { code: 4403, reason: 'session ended' });
+      assert.deepEqual(await client.waitForClose(), { code: 4401, reason: 'session ended' });
     }
   });
 

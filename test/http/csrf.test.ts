@@ -53,12 +53,74 @@ for (const { backend, skip } of await backends()) {
       assert.equal(await stored(email), 0);
     });
 
-    it('a GET without a preflight header is refused with 400 CSRF_REJECTED, even for a signed-in user', async () => {
+    const meQuery = `/graphql?query=${encodeURIComponent('{ accountsMe { user { id } } }')}`;
+
+    it('a plain GET from a non-browser client (no Sec-Fetch-Site, no Origin) runs the query with the session', async () => {
+      const client = new HttpClient(server.url);
+      const { id } = await client.register();
+      const response = await client.request(meQuery);
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { data: { accountsMe: { user: { id } } } });
+    });
+
+    it('a plain same-origin browser GET (Sec-Fetch-Site: same-origin) runs the query with the session', async () => {
+      const client = new HttpClient(server.url);
+      const { id } = await client.register();
+      const response = await client.request(meQuery, { headers: { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' } });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { data: { accountsMe: { user: { id } } } });
+    });
+
+    for (const site of ['cross-site', 'same-site']) {
+      it(`a GET with Sec-Fetch-Site: ${site} and no Origin is refused with 400 CSRF_REJECTED, even for a signed-in user`, async () => {
+        const client = new HttpClient(server.url);
+        await client.register();
+        const response = await client.request(`/graphql?query=${encodeURIComponent('{ accountsMe { token } }')}`, {
+          headers: { 'sec-fetch-site': site, 'sec-fetch-mode': 'no-cors' },
+        });
+        assert.equal(response.status, 400);
+        const error = await errorOf(response);
+        assert.equal(error.code, 'CSRF_REJECTED');
+        assert.match(String(error.message), new RegExp(site));
+      });
+    }
+
+    it('a HEAD follows the GET rule: refused from another site, answered from the same origin', async () => {
+      const url = `${server.url}/graphql?query=${encodeURIComponent('{ accountsMe { token } }')}`;
+      assert.equal((await fetch(url, { method: 'HEAD', headers: { 'sec-fetch-site': 'cross-site' } })).status, 400);
+      assert.equal((await fetch(url, { method: 'HEAD', headers: { 'sec-fetch-site': 'same-origin' } })).status, 200);
+    });
+
+    it('a GET from a foreign Origin is refused: 403 ORIGIN_FORBIDDEN with a cookie, 400 CSRF_REJECTED without', async () => {
       const client = new HttpClient(server.url);
       await client.register();
-      const response = await client.request(`/graphql?query=${encodeURIComponent('{ accountsMe { user { id } } }')}`);
-      assert.equal(response.status, 400);
-      assert.equal((await errorOf(response)).code, 'CSRF_REJECTED');
+      const withCookie = await client.request(meQuery, { headers: { origin: FOREIGN, 'sec-fetch-site': 'cross-site' } });
+      assert.equal(withCookie.status, 403);
+      assert.equal((await errorOf(withCookie)).code, 'ORIGIN_FORBIDDEN');
+      const anonymous = await fetch(`${server.url}${meQuery}`, { headers: { origin: FOREIGN } });
+      assert.equal(anonymous.status, 400);
+      assert.equal((await errorOf(anonymous)).code, 'CSRF_REJECTED');
+    });
+
+    it('a cross-site CORS GET from an allowed Origin runs, with CORS credentials granted', async () => {
+      const client = new HttpClient(server.url);
+      const { id } = await client.register();
+      const allowed = `http://localhost:${server.port}`;
+      const response = await client.request(meQuery, { headers: { origin: allowed, 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors' } });
+      assert.equal(response.status, 200);
+      assert.deepEqual(await response.json(), { data: { accountsMe: { user: { id } } } });
+      assert.equal(response.headers.get('access-control-allow-origin'), allowed);
+    });
+
+    it('a mutation over GET is still 405, from the same origin too, and does not run', async () => {
+      const client = new HttpClient(server.url);
+      await client.register();
+      const response = await client.request(`/graphql?query=${encodeURIComponent('mutation { accountsLogout }')}`, {
+        headers: { 'sec-fetch-site': 'same-origin' },
+      });
+      assert.equal(response.status, 405);
+      const still = await client.gql('{ accountsMe { user { id } } }');
+      assert.notEqual(still.body.data.accountsMe, null, 'the GET logout did not end the session');
     });
 
     it('a GET with GraphQL-Require-Preflight: 1 runs the query with the session', async () => {

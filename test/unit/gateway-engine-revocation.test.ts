@@ -88,7 +88,7 @@ function makeEngine(authenticator: Partial<SocketAuthenticator>, statuses = new 
 }
 
 describe('Engine: revocation', () => {
-  test('a revocation handled while connection_init is being checked closes the socket with 4403 at admission; no ack', async () => {
+  test('a revocation handled while connection_init is being checked closes the socket with 4401 at admission; no ack', async () => {
     let engine: Engine | undefined;
     const made = makeEngine({
       byInitPayload: async () => {
@@ -105,7 +105,7 @@ describe('Engine: revocation', () => {
     await tick();
     await tick();
     await tick();
-    assert.deepEqual(transport.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(transport.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     assert.deepEqual(transport.sent, [], 'no connection_ack');
     assert.equal(connection.state, 'closed');
     engine.shutdown();
@@ -126,7 +126,7 @@ describe('Engine: revocation', () => {
     await tick();
     await tick();
     await tick();
-    assert.deepEqual(transport.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(transport.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     assert.deepEqual(transport.sent, []);
     made.engine.shutdown();
   });
@@ -138,7 +138,7 @@ describe('Engine: revocation', () => {
     await tick();
     assert.deepEqual(transport.sent, [{ type: 'connection_ack' }]);
     engine.revokeSessions(['s'], CloseReason.sessionEnded);
-    assert.deepEqual(transport.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(transport.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     engine.shutdown();
   });
 
@@ -157,7 +157,7 @@ describe('Engine: revocation', () => {
     bus.reconnected();
     await tick();
     assert.deepEqual(asked.map((batch) => batch.sort()), [['s1', 's2', 's3']]);
-    assert.deepEqual(sockets[1]?.transport.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(sockets[1]?.transport.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     assert.equal(sockets[0]?.transport.closed, undefined);
     assert.equal(sockets[2]?.transport.closed, undefined);
     engine.shutdown();

@@ -113,9 +113,9 @@ describe('SessionWatch: periodic re-check', () => {
     assert.equal(ended.closed, undefined);
     await until(() => ended.closed !== undefined, 'the re-check closed the ended session');
     assert.deepEqual(store.batches[0]?.sort(), ['ended', 'expired', 'live', 'orphan'], 'one batched query for all watched sessions');
-    assert.deepEqual(ended.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
-    assert.deepEqual(expired.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionExpired });
-    assert.deepEqual(orphan.closed, { code: CloseCode.Forbidden, reason: CloseReason.userGone });
+    assert.deepEqual(ended.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
+    assert.deepEqual(expired.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionExpired });
+    assert.deepEqual(orphan.closed, { code: CloseCode.Unauthorized, reason: CloseReason.userGone });
     assert.equal(live.closed, undefined);
     assert.equal(watch.sessionCount, 1);
     watch.stop();
@@ -173,7 +173,7 @@ describe('SessionWatch: periodic re-check', () => {
     await first;
     assert.equal(c.closed, undefined, 'the first re-check saw it live');
     await second;
-    assert.deepEqual(c.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(c.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     assert.equal(store.batches.length, 2);
     assert.equal(store.maxInFlight, 1);
     watch.stop();
@@ -198,7 +198,7 @@ describe('SessionWatch: periodic re-check', () => {
     assert.match(warnings[0] ?? '', /re-check/);
     store.failing = false;
     await until(() => c.closed !== undefined, 'closed at a later re-check');
-    assert.deepEqual(c.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(c.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     watch.stop();
   });
 });
@@ -211,7 +211,7 @@ describe('SessionWatch: tombstones for sockets being admitted', () => {
     assert.equal(watch.tombstoneCount, 1);
     const { c, admitted } = open('s', checkedSince);
     assert.equal(admitted, false);
-    assert.deepEqual(c.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(c.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     assert.equal(watch.sessionCount, 0, 'not watched');
     assert.equal(store.single.length, 0, 'no store query needed');
     watch.stop();
@@ -228,8 +228,8 @@ describe('SessionWatch: tombstones for sockets being admitted', () => {
     const { watch, open } = setUp({ recheckMs: 3_600_000 });
     const first = open('s').c;
     watch.revoke(['s'], CloseReason.sessionEnded);
-    assert.equal(first.closed?.code, CloseCode.Forbidden);
-    assert.equal(open('s').c.closed?.code, CloseCode.Forbidden);
+    assert.equal(first.closed?.code, CloseCode.Unauthorized);
+    assert.equal(open('s').c.closed?.code, CloseCode.Unauthorized);
     watch.stop();
   });
 
@@ -271,7 +271,7 @@ describe('SessionWatch: tombstones for sockets being admitted', () => {
     assert.equal(admitted, true, 'no tombstone left to say so');
     assert.deepEqual(store.single, ['s0'], 'so the store is asked');
     await sleep(5);
-    assert.deepEqual(c.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionEnded });
+    assert.deepEqual(c.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
     // An admission whose check began after the drop can trust the tombstones.
     const later = open('fresh', Date.now() + 1);
     assert.equal(later.admitted, true);

@@ -46,7 +46,7 @@ const log = { warn: () => {} };
 const add = (watch: SessionWatch, c: FakeConnection) => watch.add(c as unknown as Connection);
 
 describe('SessionWatch', () => {
-  test('revoke closes every socket of the named sessions with 4403 and the reason, and only those', () => {
+  test('revoke closes every socket of the named sessions with 4401 and the reason, and only those', () => {
     const { sessions } = fakeSessions(() => ({ status: 'ended' }));
     const watch = new SessionWatch(sessions, log);
     const far = Date.now() + 3_600_000;
@@ -54,8 +54,8 @@ describe('SessionWatch', () => {
     for (const c of [a1, a2, b]) add(watch, c);
     assert.equal(watch.sessionCount, 2);
     watch.revoke(['a', 'unknown'], CloseReason.sessionEnded);
-    assert.deepEqual(a1.closed, { code: CloseCode.Forbidden, reason: 'session ended' });
-    assert.deepEqual(a2.closed, { code: CloseCode.Forbidden, reason: 'session ended' });
+    assert.deepEqual(a1.closed, { code: CloseCode.Unauthorized, reason: 'session ended' });
+    assert.deepEqual(a2.closed, { code: CloseCode.Unauthorized, reason: 'session ended' });
     assert.equal(b.closed, undefined);
     assert.equal(watch.sessionCount, 1);
     watch.stop();
@@ -72,7 +72,7 @@ describe('SessionWatch', () => {
     assert.equal(watch.sessionCount, 1);
     watch.revoke(['s'], CloseReason.sessionEnded);
     assert.equal(gone.closed, undefined);
-    assert.equal(staying.closed?.code, CloseCode.Forbidden);
+    assert.equal(staying.closed?.code, CloseCode.Unauthorized);
     assert.equal(watch.sessionCount, 0);
     watch.stop();
   });
@@ -85,7 +85,7 @@ describe('SessionWatch', () => {
     await sleep(20);
     assert.equal(c.closed, undefined, 'not before the deadline');
     await sleep(60);
-    assert.deepEqual(c.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionExpired });
+    assert.deepEqual(c.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionExpired });
     assert.deepEqual(asked, ['s']);
     watch.stop();
   });
@@ -105,7 +105,7 @@ describe('SessionWatch', () => {
     assert.equal(c.closed, undefined);
     assert.equal(asked.length, 1);
     await sleep(100);
-    assert.deepEqual(c.closed, { code: CloseCode.Forbidden, reason: CloseReason.sessionExpired });
+    assert.deepEqual(c.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionExpired });
     watch.stop();
   });
 

@@ -101,7 +101,7 @@ const feed = new LiveFeed(graphqlWsUrl(), {
   announcement: showAnnouncement,
   sessionOver: (reason) => {
     const why = CLOSE_EXPLANATIONS[reason] ?? `${reason}.`;
-    setSocket('closed', `Socket closed by the server (4403 "${reason}"): ${why} No more values will arrive.`);
+    setSocket('closed', `Socket closed by the server (4401 "${reason}"): ${why} No more values will arrive.`);
     markCountStopped();
     sessionOverWaiter?.();
     void refreshAccount();
@@ -181,7 +181,7 @@ ui.logout.addEventListener('click', () => {
   void (async () => {
     ui.logout.disabled = true;
     try {
-      // The server closes this session's sockets itself (4403 "session ended"); wait for that.
+      // The server closes this session's sockets itself (4401 "session ended"); wait for that.
       const closed = new Promise<boolean>((resolve) => {
         sessionOverWaiter = () => resolve(true);
         setTimeout(() => resolve(false), LOGOUT_CLOSE_WAIT_MS);

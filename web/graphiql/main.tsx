@@ -1,4 +1,5 @@
 /** GraphiQL at /graphiql, with the seed's workspace as tabs and Tessera's fetcher. */
+import { useEditorContext } from '@graphiql/react';
 import { GraphiQL } from 'graphiql';
 import { createRoot } from 'react-dom/client';
 import 'graphiql/graphiql.css';
@@ -6,11 +7,19 @@ import './page.css';
 import { graphqlHttpUrl, graphqlWsUrl } from '../shared/endpoints.js';
 import { createTesseraFetcher } from './fetcher.js';
 import { tesseraSchema } from './schema.js';
+import { type EditorView, GraphiQLTabs } from './tabs.js';
 import { adoptStyleNonce } from './style-nonce.js';
 import { WORKSPACE } from './workspace.js';
 
 adoptStyleNonce();
-const fetcher = createTesseraFetcher({ httpUrl: graphqlHttpUrl(), wsUrl: graphqlWsUrl() });
+const tabs = new GraphiQLTabs();
+const fetcher = createTesseraFetcher({ httpUrl: graphqlHttpUrl(), wsUrl: graphqlWsUrl(), tabs });
+
+/** Renders nothing; hands GraphiQL's current tabs to the fetcher on every render. */
+function TabsBridge(): null {
+  tabs.update(useEditorContext({ nonNull: true }) as unknown as EditorView);
+  return null;
+}
 const container = document.getElementById('graphiql');
 if (container === null) throw new Error('no #graphiql element');
 
@@ -29,5 +38,8 @@ createRoot(container).render(
         Tessera
       </a>
     </GraphiQL.Logo>
+    <GraphiQL.Footer>
+      <TabsBridge />
+    </GraphiQL.Footer>
   </GraphiQL>,
 );

@@ -91,7 +91,7 @@ subscription systemAnnouncements {
   },
   {
     query: `# Ends this session and clears the cookie. Its
-# live sockets close with 4403 "session ended":
+# live sockets close with 4401 "session ended":
 # a running subscription stops and says so.
 mutation accountsLogout {
   accountsLogout

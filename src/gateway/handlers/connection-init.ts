@@ -3,7 +3,7 @@ import type { Connection } from '../connection.js';
 import type { Engine } from '../engine.js';
 import type { ClientMessage } from '../protocol/messages.js';
 import { ACK_FRAME } from '../protocol/frames.js';
-import { CloseCode, CloseReason } from '../protocol/close-codes.js';
+import { CloseCode, CloseReason, credentialCloseCode } from '../protocol/close-codes.js';
 
 export async function handleConnectionInit(
   engine: Engine,
@@ -23,7 +23,7 @@ export async function handleConnectionInit(
   if (!connection.isOpen) return;
   if (!result.ok) {
     engine.log.info({ ip: connection.ip, reason: result.reason }, 'socket credential refused');
-    connection.close(CloseCode.Forbidden, result.reason);
+    connection.close(credentialCloseCode(result.reason), result.reason);
     return;
   }
   if (result.auth !== undefined && !engine.admitUser(connection, result.auth, checkedSince)) {

@@ -10,9 +10,14 @@ export enum CloseCode {
   TryAgainLater = 1013,
   /** A frame that is not a valid graphql-transport-ws message. */
   BadRequest = 4400,
-  /** `subscribe` before the connection was acknowledged. */
+  /**
+   * `subscribe` before the connection was acknowledged; or the session behind the
+   * socket is over (ended, expired, user gone: the reason says which). graphql-ws's
+   * client treats 4401 as final, so a default client stops instead of reconnecting
+   * anonymously; 4403 it retries.
+   */
   Unauthorized = 4401,
-  /** A credential was refused, or the session behind the socket ended; the reason says which. */
+  /** A ticket was refused (malformed, bad signature, expired, replayed): a fresh ticket may pass. */
   Forbidden = 4403,
   /** The client did not offer the `graphql-transport-ws` subprotocol. */
   SubprotocolNotAcceptable = 4406,
@@ -49,6 +54,14 @@ export const CloseReason = {
   userGone: 'user not found',
   subscriberExists: (id: string) => `Subscriber for ${id} already exists`,
 } as const;
+
+/** The reasons that mean the session behind the socket is over: sent with 4401, never retried. */
+export const SESSION_OVER_REASONS: readonly string[] = [CloseReason.sessionEnded, CloseReason.sessionExpired, CloseReason.userGone];
+
+/** The close code for a refused credential: 4401 when the session is over (final), else 4403 (a fresh ticket may pass). */
+export function credentialCloseCode(reason: string): CloseCode {
+  return SESSION_OVER_REASONS.includes(reason) ? CloseCode.Unauthorized : CloseCode.Forbidden;
+}
 
 const MAX_REASON_BYTES = 123;
 
