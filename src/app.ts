@@ -31,6 +31,10 @@ import { migrateToLatest } from './store/migrations.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { UsersRepo } from './store/users-repo.js';
 import { TicketIssuer } from './tickets/ticket-issuer.js';
+import { countRefusals } from './metrics/count-rate-limits.js';
+import { type Metrics, NO_METRICS } from './metrics/metrics.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
+import { type MetricsServer, registerMetricsRoute, startMetricsServer } from './metrics/serve.js';
 import { loadTicketSecrets } from './tickets/ticket-secrets.js';
 
 export interface Tessera {
@@ -42,12 +46,18 @@ export interface Tessera {
   readonly engine: Engine;
   readonly worker: UserCountWorker;
   readonly nodeId: string;
+  /** The metrics (the no-op when METRICS=off). */
+  readonly metrics: Metrics;
+  /** The port of the metrics listener when METRICS=<port>, else undefined. */
+  readonly metricsPort: number | undefined;
   /** The address it listens on, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   close(): Promise<void>;
 }
 
 export async function startTessera(config: Config, logger: Logger): Promise<Tessera> {
+  const prometheus = config.metrics === 'off' ? undefined : new PrometheusMetrics();
+  const metrics: Metrics = prometheus ?? NO_METRICS;
   const store = openStore(config.databaseUrl, config.dataDir);
   const applied = await migrateToLatest(store.db);
   logger.info({ store: store.description, applied }, 'store ready');
@@ -62,8 +72,8 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     absoluteSeconds: config.sessionAbsoluteTtlSeconds,
   });
   const limiters = {
-    perIp: new RateLimiter(config.authRateLimitPerIp, config.authRateLimitWindowSeconds),
-    perEmail: new RateLimiter(config.authRateLimitPerEmail, config.authRateLimitWindowSeconds),
+    perIp: countRefusals(new RateLimiter(config.authRateLimitPerIp, config.authRateLimitWindowSeconds), 'ip', metrics),
+    perEmail: countRefusals(new RateLimiter(config.authRateLimitPerEmail, config.authRateLimitWindowSeconds), 'email', metrics),
   };
   const secrets = loadTicketSecrets(config.ticketSecrets, config.dataDir);
   if (secrets.warning !== undefined) logger.warn(secrets.warning);
@@ -71,7 +81,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     accounts: new Accounts(users, sessions, limiters),
     sessions,
     tickets: new TicketIssuer(secrets.secrets, config.ticketTtlSeconds, infrastructure.replayGuard),
-    publisher: new Publisher(bus),
+    publisher: new Publisher(bus, metrics),
     adminEmails: new Set(config.adminEmails),
   };
 
@@ -108,7 +118,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     schema,
     documents,
     services,
-    authenticator: new SocketAuthenticator(services.tickets, sessions),
+    authenticator: new SocketAuthenticator(services.tickets, sessions, metrics),
     bus,
     limits: {
       initTimeoutMs: config.wsInitTimeoutMs,
@@ -118,7 +128,10 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       messagesPerSecond: config.wsMessagesPerSecond,
     },
     log: logger.child({ component: 'gateway' }),
+    metrics,
   });
+  metrics.setGaugeSource(() => engine.gauges());
+  if (prometheus !== undefined && config.metrics === 'on') registerMetricsRoute(http, prometheus);
   const cookieName = sessionCookieName(config.cookieSecure);
   const sockets = new WsAdapter({
     server: http.server,
@@ -131,6 +144,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     log: logger.child({ component: 'gateway' }),
     safeUrl,
     clientAddress: clientAddressResolver(config.trustProxy),
+    metrics,
   });
   const activePresence = infrastructure.presence(() => engine.activeTopics());
   presence = activePresence;
@@ -152,6 +166,11 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   purge.unref();
 
   await http.listen({ port: config.port, host: config.host });
+  let metricsServer: MetricsServer | undefined;
+  if (prometheus !== undefined && typeof config.metrics === 'number') {
+    metricsServer = await startMetricsServer(prometheus, config.host, config.metrics);
+    logger.info({ metrics: `http://${config.host}:${metricsServer.port}/metrics` }, 'metrics listening');
+  }
   const address = http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -166,6 +185,8 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     engine,
     worker,
     nodeId,
+    metrics,
+    metricsPort: metricsServer?.port,
     url,
     close: () =>
       (closing ??= (async () => {
@@ -178,6 +199,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
         const reaper = setInterval(() => http.server.closeIdleConnections(), 25);
         await sockets.close();
         await httpClosed.finally(() => clearInterval(reaper));
+        await metricsServer?.close();
         await infrastructure.close();
         await store.close();
       })()),

@@ -119,7 +119,7 @@ export class Sessions {
 
   async #announce(sessionIds: string[], reason: string): Promise<void> {
     if (sessionIds.length === 0) return;
-    const message: RevocationMessage = { sessionIds, reason };
+    const message: RevocationMessage = { sessionIds, reason, endedAt: Date.now() }; // the wall clock, as the receiving nodes read it
     await this.bus.publish(Channels.revocations, JSON.stringify(message));
   }
 }
