@@ -34,6 +34,7 @@ import { TicketIssuer } from './tickets/ticket-issuer.js';
 import { countRefusals } from './metrics/count-rate-limits.js';
 import { type Metrics, NO_METRICS } from './metrics/metrics.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
+import { databaseProblem, StartupError } from './startup-errors.js';
 import { type MetricsServer, registerMetricsRoute, startMetricsServer } from './metrics/serve.js';
 import { loadTicketSecrets } from './tickets/ticket-secrets.js';
 
@@ -58,8 +59,17 @@ export interface Tessera {
 export async function startTessera(config: Config, logger: Logger): Promise<Tessera> {
   const prometheus = config.metrics === 'off' ? undefined : new PrometheusMetrics();
   const metrics: Metrics = prometheus ?? NO_METRICS;
-  const store = openStore(config.databaseUrl, config.dataDir);
-  const applied = await migrateToLatest(store.db);
+  const databaseFailed = (error: unknown) => new StartupError(databaseProblem(error, config.databaseUrl, config.dataDir), { cause: error });
+  let store: Store;
+  try {
+    store = openStore(config.databaseUrl, config.dataDir);
+  } catch (error) {
+    throw databaseFailed(error);
+  }
+  const applied = await migrateToLatest(store.db).catch((error: unknown) => {
+    void store.close().catch(() => {});
+    throw databaseFailed(error);
+  });
   logger.info({ store: store.description, applied }, 'store ready');
 
   const nodeId = newNodeId();
