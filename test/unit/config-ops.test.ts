@@ -17,7 +17,8 @@ describe('NODE_ENV and METRICS', () => {
     assert.equal(loadConfig({ METRICS: 'off' }).metrics, 'off');
     assert.equal(loadConfig({ METRICS: 'on' }).metrics, 'on');
     assert.equal(loadConfig({ METRICS: '9464' }).metrics, 9464);
-    for (const bad of ['0', '70000', 'maybe', '4000']) {
+    assert.equal(loadConfig({ METRICS: '0' }).metrics, 'off', '0 is off, as for USER_COUNT_INTERVAL_MS');
+    for (const bad of ['70000', 'maybe', '4000', '-1']) {
       assert.throws(() => loadConfig({ METRICS: bad, PORT: '4000' }), (error: unknown) => error instanceof ConfigError && error.variable === 'METRICS', bad);
     }
   });
