@@ -62,6 +62,8 @@ export function databaseProblem(error: unknown, databaseUrl: string | undefined,
     return `PostgreSQL at ${host}:${port} failed: ${message.split('\n')[0]}`;
   }
   const where = databaseUrl ?? `${dataDir}/tessera.db`;
+  const cannotOpen = code === 'SQLITE_CANTOPEN' || code === 'EACCES' || code === 'ENOENT' || code === 'EROFS' || /unable to open/i.test(message);
+  if (!cannotOpen) return `the SQLite database ${where} failed: ${message.split('\n')[0]}`;
   return `cannot open the SQLite database ${where} (${message.split('\n')[0]}): check ${databaseUrl === undefined ? 'DATA_DIR' : 'DATABASE_URL'}`;
 }
 

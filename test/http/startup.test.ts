@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clusterServicesSkip, POSTGRES_ADMIN_URL, postgresReachable, REDIS_URL } from '../helpers/backends.js';
+import { clusterServicesSkip, POSTGRES_ADMIN_URL, postgres, postgresReachable, REDIS_URL } from '../helpers/backends.js';
 import { mainCommand } from '../helpers/process.js';
 import { freePort } from '../helpers/server.js';
 import { describe, it } from '../helpers/suite.js';
@@ -116,14 +116,17 @@ describe('start-up failures on a real PostgreSQL', { skip: pgSkip }, () => {
 describe('start-up failures of a cluster', { skip: await clusterServicesSkip() }, () => {
   it('with WORKERS=2, a port in use stops the cluster with exit 1 instead of replacing workers forever', { timeout: 60_000 }, async () => {
     const taken = await occupiedPort();
+    // PostgreSQL, as a cluster is deployed: its migrations take a lock, so the two workers do not race.
+    const database = await postgres.create();
     try {
-      const result = await run({ PORT: String(portOf(taken)), WORKERS: '2', REDIS_URL }, 50_000);
+      const result = await run({ PORT: String(portOf(taken)), WORKERS: '2', REDIS_URL, DATABASE_URL: database.url }, 50_000);
       assert.equal(result.code, 1, `exit code; stderr: ${result.stderr}`);
       const lines = result.stderr.split('\n').filter((l) => l.trim() !== '');
       assert.ok(lines.length >= 1 && lines.length <= 2, `one line per worker at most:\n${result.stderr}`);
       for (const line of lines) assert.equal(line, `port ${portOf(taken)} is in use: set PORT`);
     } finally {
       taken.close();
+      await database.drop();
     }
   });
 });

@@ -42,5 +42,6 @@ describe('start-up failure lines', () => {
       databaseProblem(new Error('unable to open database file'), undefined, '/readonly'),
       'cannot open the SQLite database /readonly/tessera.db (unable to open database file): check DATA_DIR',
     );
+    assert.equal(databaseProblem(new Error('disk I/O error'), './shop.db', './data'), 'the SQLite database ./shop.db failed: disk I/O error');
   });
 });
