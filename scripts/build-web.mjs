@@ -8,7 +8,7 @@
  *   node scripts/build-web.mjs          one build
  *   node scripts/build-web.mjs --watch  rebuild on change
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -48,6 +48,7 @@ async function copyPages() {
   for (const [from, to] of pages) await copyFile(join(root, from), join(outDir, to));
 }
 
+const started = Date.now();
 await rm(outDir, { recursive: true, force: true });
 await mkdir(assetsDir, { recursive: true });
 
@@ -64,5 +65,9 @@ if (watch) {
   const sizes = Object.entries(result.metafile.outputs)
     .filter(([file]) => !file.endsWith('.map'))
     .map(([file, { bytes }]) => `${relative(root, join(root, file))} ${(bytes / 1024).toFixed(0)} KiB`);
+  // The stamp scripts/build.mjs compares with web/'s mtimes, dated from the start of this build.
+  const stamp = join(outDir, '.built');
+  await writeFile(stamp, `${new Date(started).toISOString()}\n`);
+  await utimes(stamp, started / 1000, started / 1000);
   console.log(`built web pages into ${relative(root, outDir)}/\n  ${sizes.join('\n  ')}`);
 }

@@ -32,6 +32,11 @@ import { migrateToLatest } from './store/migrations.js';
 import { SessionsRepo } from './store/sessions-repo.js';
 import { UsersRepo } from './store/users-repo.js';
 import { TicketIssuer } from './tickets/ticket-issuer.js';
+import { countRefusals } from './metrics/count-rate-limits.js';
+import { type Metrics, NO_METRICS } from './metrics/metrics.js';
+import { PrometheusMetrics } from './metrics/prometheus.js';
+import { databaseProblem, StartupError } from './startup-errors.js';
+import { type MetricsServer, registerMetricsRoute, startMetricsServer } from './metrics/serve.js';
 import { loadTicketSecrets } from './tickets/ticket-secrets.js';
 
 export interface Tessera {
@@ -45,14 +50,29 @@ export interface Tessera {
   readonly engine: Engine;
   readonly worker: UserCountWorker;
   readonly nodeId: string;
+  /** The metrics (the no-op when METRICS=off). */
+  readonly metrics: Metrics;
+  /** The port of the metrics listener when METRICS=<port>, else undefined. */
+  readonly metricsPort: number | undefined;
   /** The address it listens on, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   close(): Promise<void>;
 }
 
 export async function startTessera(config: Config, logger: Logger): Promise<Tessera> {
-  const store = openStore(config.databaseUrl, config.dataDir);
-  const applied = await migrateToLatest(store.db);
+  const prometheus = config.metrics === 'off' ? undefined : new PrometheusMetrics();
+  const metrics: Metrics = prometheus ?? NO_METRICS;
+  const databaseFailed = (error: unknown) => new StartupError(databaseProblem(error, config.databaseUrl, config.dataDir), { cause: error });
+  let store: Store;
+  try {
+    store = openStore(config.databaseUrl, config.dataDir);
+  } catch (error) {
+    throw databaseFailed(error);
+  }
+  const applied = await migrateToLatest(store.db).catch((error: unknown) => {
+    void store.close().catch(() => {});
+    throw databaseFailed(error);
+  });
   logger.info({ store: store.description, applied }, 'store ready');
 
   const nodeId = newNodeId();
@@ -71,7 +91,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   if (secrets.warning !== undefined) logger.warn(secrets.warning);
   const services: Services = {
     accounts: new Accounts(users, sessions, {
-      limiter: infrastructure.rateLimiter,
+      limiter: countRefusals(infrastructure.rateLimiter, metrics),
       limits: {
         perIp: config.authRateLimitPerIp,
         perEmail: config.authRateLimitPerEmail,
@@ -83,7 +103,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     }),
     sessions,
     tickets: new TicketIssuer(secrets.secrets, config.ticketTtlSeconds, infrastructure.replayGuard),
-    publisher: new Publisher(bus),
+    publisher: new Publisher(bus, metrics),
   };
 
   const schema = createSchema();
@@ -127,7 +147,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     schema,
     documents,
     services,
-    authenticator: new SocketAuthenticator(services.tickets, sessions),
+    authenticator: new SocketAuthenticator(services.tickets, sessions, metrics),
     bus,
     limits: {
       initTimeoutMs: config.wsInitTimeoutMs,
@@ -139,9 +159,12 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       maxResponseBytes: config.maxResponseBytes,
     },
     log: logger.child({ component: 'gateway' }),
+    metrics,
   });
   // Sessions ended here close this node's sockets at once, even when the bus cannot carry it.
-  const stopLocalRevocations = sessions.onEnded((ids, reason) => engine.revokeSessions(ids, reason));
+  const stopLocalRevocations = sessions.onEnded((ids, reason) => engine.revokeSessions(ids, reason, Date.now()));
+  metrics.setGaugeSource(() => engine.gauges());
+  if (prometheus !== undefined && config.metrics === 'on') registerMetricsRoute(http, prometheus);
   const cookieName = sessionCookieName(config.cookieSecure);
   const sockets = new WsAdapter({
     server: http.server,
@@ -154,6 +177,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     log: logger.child({ component: 'gateway' }),
     safeUrl,
     clientAddress: clientAddressResolver(config.trustProxy),
+    metrics,
   });
   const activePresence = infrastructure.presence(() => engine.activeTopics());
   presence = activePresence;
@@ -175,6 +199,11 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   purge.unref();
 
   await http.listen({ port: config.port, host: config.host });
+  let metricsServer: MetricsServer | undefined;
+  if (prometheus !== undefined && typeof config.metrics === 'number') {
+    metricsServer = await startMetricsServer(prometheus, config.host, config.metrics);
+    logger.info({ metrics: `http://${config.host}:${metricsServer.port}/metrics` }, 'metrics listening');
+  }
   const address = http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -190,6 +219,8 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     engine,
     worker,
     nodeId,
+    metrics,
+    metricsPort: metricsServer?.port,
     url,
     close: () =>
       (closing ??= (async () => {
@@ -203,6 +234,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
         const reaper = setInterval(() => http.server.closeIdleConnections(), 25);
         await sockets.close();
         await httpClosed.finally(() => clearInterval(reaper));
+        await metricsServer?.close();
         await infrastructure.close();
         await store.close();
       })()),

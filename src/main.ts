@@ -8,6 +8,7 @@ import { runPrimary } from './cluster/processes.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
 import { startTessera } from './app.js';
+import { explainStartupError, STARTUP_FAILED_EXIT_CODE } from './startup-errors.js';
 
 function configOrExit(): Config {
   try {
@@ -32,7 +33,16 @@ async function main(): Promise<void> {
     runPrimary(config.workers, logger);
     return;
   }
-  const tessera = await startTessera(config, logger);
+  let tessera: Awaited<ReturnType<typeof startTessera>>;
+  try {
+    tessera = await startTessera(config, logger);
+  } catch (error) {
+    // One plain line with the fix on stderr, not a stack among the JSON logs on stdout. A cluster
+    // worker exits with its own code, so that the primary stops rather than replacing it forever.
+    logger.flush();
+    process.stderr.write(`${explainStartupError(error, config)}\n`);
+    process.exit(cluster.isWorker ? STARTUP_FAILED_EXIT_CODE : 1);
+  }
   logger.info({ url: tessera.url, graphiql: `${tessera.url}/graphiql`, pid: process.pid }, 'Tessera is listening');
 
   let stopping = false;

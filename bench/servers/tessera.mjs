@@ -42,6 +42,8 @@ serve(async ({ host, origin }) => {
     WS_MESSAGES_PER_SECOND: '1000',
     WS_KEEPALIVE_MS: '0', // no server in the bench sends keep-alive pings
     COOKIE_SECURE: 'false',
+    // BENCH_TESSERA_METRICS=on measures the cost of metrics (a checkout without them ignores it).
+    METRICS: process.env.BENCH_TESSERA_METRICS ?? 'off',
   });
   const tessera = await startTessera(config, createLogger(config.logLevel));
   /** @type {{ userId: string, sessionId: string }[]} */

@@ -17,6 +17,8 @@ export interface RateDecision {
   readonly allowed: boolean;
   /** Seconds until the refusing window resets; 0 when allowed. */
   readonly retryAfterSeconds: number;
+  /** The refusing rule's scope (its key up to the first `:`, e.g. `ip`, `email`), when refused. */
+  readonly refusedBy?: string;
 }
 
 /** One counter to check: its key, and how many attempts its window allows. */
@@ -35,8 +37,10 @@ export interface RateLimiter {
 
 export const ALLOWED: RateDecision = { allowed: true, retryAfterSeconds: 0 };
 
-export function refusedFor(remainingMs: number): RateDecision {
-  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(remainingMs / 1000)) };
+export function refusedFor(remainingMs: number, rule?: RateRule): RateDecision {
+  const retryAfterSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
+  if (rule === undefined) return { allowed: false, retryAfterSeconds };
+  return { allowed: false, retryAfterSeconds, refusedBy: rule.key.slice(0, Math.max(0, rule.key.indexOf(':'))) };
 }
 
 interface Window {
@@ -81,7 +85,7 @@ export class MemoryRateLimiter implements RateLimiter {
     this.#pruneSome(now, 4);
     for (const rule of rules) {
       const window = this.#count(rule.key, now);
-      if (window.count > rule.limit) return refusedFor(window.resetsAt - now);
+      if (window.count > rule.limit) return refusedFor(window.resetsAt - now, rule);
     }
     return ALLOWED;
   }

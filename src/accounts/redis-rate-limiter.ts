@@ -63,6 +63,6 @@ export class RedisRateLimiter implements RateLimiter {
       this.#windowMs,
       ...rules.map((rule) => rule.limit),
     );
-    return Number(refusing) === 0 ? ALLOWED : refusedFor(Number(remainingMs));
+    return Number(refusing) === 0 ? ALLOWED : refusedFor(Number(remainingMs), rules[Number(refusing) - 1]);
   }
 }

@@ -10,6 +10,7 @@ import { MemoryBus } from '../pubsub/memory-bus.js';
 import { RedisBus } from '../pubsub/redis-bus.js';
 import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
 import { urlWithoutPassword } from '../logging/logger.js';
+import { redisProblem, StartupError } from '../startup-errors.js';
 import { MemoryReplayGuard, type ReplayGuard } from '../tickets/replay-guard.js';
 import { RedisReplayGuard } from '../tickets/redis-replay-guard.js';
 import { MemoryRateLimiter, type RateLimiter } from '../accounts/rate-limiter.js';
@@ -54,7 +55,7 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
     commands.disconnect();
     publisher.disconnect();
     subscriber.disconnect();
-    throw new Error(`REDIS_URL ${urlWithoutPassword(url)}: ${(error as Error).message}`);
+    throw new StartupError(redisProblem(urlWithoutPassword(url), (error as Error).message), { cause: error });
   }
   const prefix = config.redisKeyPrefix;
   const bus = new RedisBus(publisher, subscriber, prefix, (error, channel) =>

@@ -5,6 +5,7 @@
  * SIGINT the primary asks every process to drain and exits 0 when all have.
  */
 import cluster from 'node:cluster';
+import { STARTUP_FAILED_EXIT_CODE } from '../startup-errors.js';
 
 export function runPrimary(workers: number, log: { info(o: object, m: string): void; warn(o: object, m: string): void }): void {
   let stopping = false;
@@ -12,7 +13,16 @@ export function runPrimary(workers: number, log: { info(o: object, m: string): v
   for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(process.exitCode ?? 0);
+      return;
+    }
+    if (code === STARTUP_FAILED_EXIT_CODE) {
+      // It printed why on stderr; another would fail the same way.
+      stopping = true;
+      log.warn({ pid: worker.process.pid, code }, 'a worker process could not start; stopping');
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+      process.exitCode = 1;
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(1);
       return;
     }
     log.warn({ pid: worker.process.pid, code, signal }, 'worker process died; starting another');

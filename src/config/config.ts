@@ -3,7 +3,8 @@
 export interface Config {
   readonly port: number;
   readonly host: string;
-  readonly nodeEnv: string;
+  /** `development` (the default), `production` or `test`; anything else is refused. */
+  readonly nodeEnv: 'development' | 'production' | 'test';
   /** `undefined` means the embedded SQLite file `<dataDir>/tessera.db`. */
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
@@ -68,6 +69,12 @@ export interface Config {
   readonly workers: number;
   /** Which proxies' X-Forwarded-For to believe for the client address (see client-address.ts). */
   readonly trustProxy: boolean | number | readonly string[];
+  /**
+   * `GET /metrics` in the Prometheus text format (METRICS): `'off'` (the default),
+   * `'on'` on the main port beside GraphQL (anyone who reaches the port can read it),
+   * or a port number: served on HOST at that port only, for a scraper on a private network.
+   */
+  readonly metrics: 'off' | 'on' | number;
 }
 
 /** Thrown for a bad value; `main` prints its message on one line and exits 1. */
@@ -156,12 +163,34 @@ function databaseUrl(env: Env): string | undefined {
   return raw;
 }
 
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+
+function nodeEnvOf(env: Env): Config['nodeEnv'] {
+  const raw = read(env, 'NODE_ENV') ?? 'development';
+  const known = NODE_ENVS.find((name) => name === raw);
+  if (known === undefined) throw new ConfigError('NODE_ENV', `must be one of ${NODE_ENVS.join(', ')}, got "${raw}"`);
+  return known;
+}
+
+function metrics(env: Env, port: number): Config['metrics'] {
+  const raw = read(env, 'METRICS');
+  if (raw === undefined || /^(off|false|0|no)$/i.test(raw)) return 'off';
+  if (/^(on|true|yes)$/i.test(raw)) return 'on';
+  if (/^\d+$/.test(raw)) {
+    const value = Number(raw);
+    if (value < 1 || value > 65_535) throw new ConfigError('METRICS', `must be off, on or a port from 1 to 65535, got ${value}`);
+    if (value === port) throw new ConfigError('METRICS', `is PORT (${port}); use METRICS=on to serve /metrics on the main port`);
+    return value;
+  }
+  throw new ConfigError('METRICS', `must be off, on or a port number, got "${raw}"`);
+}
+
 const SECOND = 1;
 const DAY = 86_400;
 
 /** Builds the configuration; throws {@link ConfigError} naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnv = read(env, 'NODE_ENV') ?? 'development';
+  const nodeEnv = nodeEnvOf(env);
   const port = integer(env, 'PORT', 4000, 0, 65_535);
   const redisUrl = read(env, 'REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
@@ -224,5 +253,6 @@ export function loadConfig(env: Env = process.env): Config {
     wsMessagesPerSecond: integer(env, 'WS_MESSAGES_PER_SECOND', 50, 1, 1_000_000),
     workers,
     trustProxy: trustProxy(env),
+    metrics: metrics(env, port),
   };
 }

@@ -4,11 +4,12 @@
  * read, and it answers through the transports. It owns the subscription
  * registry, the fan-out, the per-user caps and the session watch.
  */
-import type { GraphQLSchema } from 'graphql';
+import { type DocumentNode, getOperationAST, type GraphQLSchema } from 'graphql';
 import type { Authenticated } from '../accounts/sessions.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import type { DocumentCache } from '../graphql/document-cache.js';
 import { isStoreUnavailable } from '../graphql/format-errors.js';
+import { type GatewayGauges, type Metrics, NO_METRICS } from '../metrics/metrics.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
 import { Connection } from './connection.js';
@@ -52,6 +53,8 @@ export interface EngineOptions {
   readonly log: EngineLog;
   /** Told when a topic gets its first local subscriber and loses its last (cluster presence). */
   readonly topicWatcher?: { add(topic: string): void; remove(topic: string): void };
+  /** Counts deliveries and revocations; the no-op by default. */
+  readonly metrics?: Metrics;
 }
 
 export class Engine {
@@ -76,6 +79,9 @@ export class Engine {
   readonly #stopReconnects: () => void;
   readonly #released = (connection: Connection) => this.#release(connection);
   readonly #topicWatcher: EngineOptions['topicWatcher'];
+  readonly #metrics: Metrics;
+  // A group's subscription field, found once per document (documents are shared by the document cache).
+  readonly #fieldOf = new WeakMap<DocumentNode, string>();
 
   constructor(options: EngineOptions) {
     this.schema = options.schema;
@@ -86,12 +92,13 @@ export class Engine {
     this.#services = options.services;
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
-    this.#fanout = new Fanout(this.schema, this.#registry, this.log);
+    this.#metrics = options.metrics ?? NO_METRICS;
+    this.#fanout = new Fanout(this.schema, this.#registry, this.log, this.#metrics);
     this.#watch = new SessionWatch(options.services.sessions, this.log, { recheckMs: options.limits.sessionRecheckMs });
     this.#stopRevocations = this.#bus.subscribe(Channels.revocations, (message) => {
       try {
         const revocation = JSON.parse(message) as RevocationMessage;
-        this.#watch.revoke(revocation.sessionIds, revocation.reason);
+        this.revokeSessions(revocation.sessionIds, revocation.reason, revocation.endedAt);
       } catch (error) {
         this.log.error({ err: error }, 'bad revocation message');
       }
@@ -105,10 +112,15 @@ export class Engine {
 
   /**
    * Closes this node's sockets of sessions ended in this process, without waiting
-   * for the bus (which may be down): the composition root wires it to Sessions.onEnded.
+   * for the bus (which may be down): the composition root wires it to Sessions.onEnded;
+   * revocations from the bus come here too. `endedAt` feeds the revocation-delay metric.
    */
-  revokeSessions(sessionIds: readonly string[], reason: string): void {
+  revokeSessions(sessionIds: readonly string[], reason: string, endedAt?: number): void {
+    const open = this.#connections.size;
     this.#watch.revoke(sessionIds, reason);
+    // Closing releases synchronously, so the drop in open connections is the sockets this revocation closed.
+    const closed = open - this.#connections.size;
+    if (endedAt !== undefined && closed > 0) this.#metrics.revoked((Date.now() - endedAt) / 1000, closed);
   }
 
   /** A new socket passed the upgrade checks. */
@@ -255,6 +267,33 @@ export class Engine {
 
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /** The metrics gauges, computed when scraped: O(users + fan-out groups), nothing on the hot path. */
+  gauges(): GatewayGauges {
+    let authenticatedSockets = 0;
+    for (const count of this.#connectionsPerUser.values()) authenticatedSockets += count;
+    let fanoutGroups = 0;
+    const subscriptionsByField = new Map<string, number>();
+    for (const group of this.#registry.allGroups()) {
+      fanoutGroups += 1;
+      const field = this.#subscriptionField(group.document, group.operationName);
+      subscriptionsByField.set(field, (subscriptionsByField.get(field) ?? 0) + group.subscribers.size);
+    }
+    return { sockets: this.#connections.size, authenticatedSockets, fanoutGroups, topics: this.#registry.topicCount, subscriptionsByField };
+  }
+
+  #subscriptionField(document: DocumentNode, operationName: string | undefined): string {
+    let field = operationName === undefined ? this.#fieldOf.get(document) : undefined;
+    if (field === undefined) {
+      const selection = getOperationAST(document, operationName)?.selectionSet.selections[0];
+      const name = selection?.kind === 'Field' ? selection.name.value : undefined;
+      // Bounded by the schema: a label value is always one of the subscription fields.
+      field = name !== undefined && this.schema.getSubscriptionType()?.getFields()[name] !== undefined ? name : 'other';
+      // A document with several named operations may answer differently per name: cache only the unnamed case.
+      if (operationName === undefined) this.#fieldOf.set(document, field);
+    }
+    return field;
   }
 
   /** Closes every socket with 1001 (clients reconnect, elsewhere if need be) and stops listening. */

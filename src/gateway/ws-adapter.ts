@@ -15,6 +15,7 @@ import { SUBPROTOCOL } from './protocol/messages.js';
 import { checkUpgrade } from './upgrade/upgrade-checks.js';
 import type { Transport } from './transport.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
+import { type Metrics, NO_METRICS } from '../metrics/metrics.js';
 
 export interface WsAdapterOptions {
   readonly server: Server;
@@ -32,6 +33,8 @@ export interface WsAdapterOptions {
   readonly safeUrl: (url: string) => string;
   /** The client's address (behind trusted proxies, as HTTP sees it). */
   readonly clientAddress: (request: IncomingMessage) => string;
+  /** Counts closes and upgrade refusals; the no-op by default. */
+  readonly metrics?: Metrics;
 }
 
 /** Answers a refused upgrade with a plain HTTP response and closes the TCP connection. */
@@ -78,6 +81,9 @@ function textFrame(prefix: string, tail: Buffer): Buffer {
  * and Tessera sends no Blobs: its sender never queues.
  */
 class WsTransport implements Transport, NextWriter {
+  /** What the server closed with, if it closed first (the 'close' event reports the peer's echo). */
+  closedWith: { code: number; reason: string } | undefined;
+
   constructor(
     readonly ws: WebSocket,
     private readonly socket: Duplex,
@@ -94,6 +100,7 @@ class WsTransport implements Transport, NextWriter {
   }
 
   close(code: number, reason: string): void {
+    this.closedWith ??= { code, reason };
     this.ws.close(code, reason);
   }
 
@@ -101,6 +108,9 @@ class WsTransport implements Transport, NextWriter {
     return this.ws.bufferedAmount;
   }
 }
+
+/** The logged reason of a socket terminated for missing a pong (no close frame is sent: the peer sees 1006). */
+export const KEEPALIVE_TIMEOUT = 'keep-alive timeout: no pong';
 
 // ws closes the socket itself on a protocol error (e.g. 1009 for an oversized message); 'close' follows.
 function ignoreError(): void {}
@@ -119,13 +129,13 @@ export class WsAdapter {
   readonly #listeners: {
     message: (this: WebSocket, data: Buffer) => void;
     pong: (this: WebSocket) => void;
-    close: (this: WebSocket) => void;
+    close: (this: WebSocket, code: number, reason: Buffer) => void;
   };
 
   constructor(private readonly options: WsAdapterOptions) {
     const sockets = this.#sockets;
     const engine = options.engine;
-    const closed = (ws: WebSocket) => this.#closed(ws);
+    const closed = (ws: WebSocket, code: number, reason: Buffer) => this.#closed(ws, code, reason);
     this.#listeners = {
       message(data) {
         const connection = sockets.get(this);
@@ -136,8 +146,8 @@ export class WsAdapter {
         const connection = sockets.get(this);
         if (connection !== undefined) connection.awaitingPong = false;
       },
-      close() {
-        closed(this);
+      close(code, reason) {
+        closed(this, code, reason);
       },
     };
     this.#wss = new WebSocketServer({
@@ -175,6 +185,7 @@ export class WsAdapter {
         { ip, url: this.options.safeUrl(request.url ?? '/'), origin: request.headers.origin, status: verdict.status, reason: verdict.reason },
         'websocket upgrade refused',
       );
+      this.options.metrics?.upgradeRefused(verdict.status);
       refuse(socket, verdict.status, verdict.reason);
       return;
     }
@@ -202,9 +213,10 @@ export class WsAdapter {
     ws.on('close', this.#listeners.close);
   }
 
-  #closed(ws: WebSocket): void {
+  #closed(ws: WebSocket, code: number, reason: Buffer): void {
     const connection = this.#sockets.get(ws);
     if (connection === undefined) return;
+    this.#logClose(connection, code, reason);
     this.#sockets.delete(ws);
     const count = (this.#perAddress.get(connection.ip) ?? 1) - 1;
     if (count <= 0) this.#perAddress.delete(connection.ip);
@@ -212,9 +224,19 @@ export class WsAdapter {
     connection.released();
   }
 
+  /** One log line and one count per close: the server's code and reason when it closed first, else the peer's. */
+  #logClose(connection: Connection, peerCode: number, peerReason: Buffer): void {
+    const sent = (connection.transport as WsTransport).closedWith;
+    const code = sent?.code ?? peerCode;
+    const reason = sent?.reason ?? peerReason.toString();
+    (this.options.metrics ?? NO_METRICS).socketClosed(code, reason);
+    this.options.log.info({ ip: connection.ip, code, reason, by: sent === undefined ? 'client' : 'server', authenticated: connection.auth !== undefined }, 'socket closed');
+  }
+
   #ping(): void {
     for (const [ws, connection] of this.#sockets) {
       if (connection.awaitingPong) {
+        (connection.transport as WsTransport).closedWith ??= { code: 1006, reason: KEEPALIVE_TIMEOUT };
         ws.terminate();
         continue;
       }

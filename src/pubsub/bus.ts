@@ -32,4 +32,6 @@ export interface RevocationMessage {
   readonly sessionIds: readonly string[];
   /** The close reason for the sockets of those sessions. */
   readonly reason: string;
+  /** When the sessions ended (ms since the epoch), for the revocation-delay metric; absent from older senders. */
+  readonly endedAt?: number;
 }

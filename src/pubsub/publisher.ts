@@ -1,11 +1,16 @@
 /** Publishes subscription events: a value for a topic, to every process. */
+import { type Metrics, NO_METRICS } from '../metrics/metrics.js';
 import { type Bus, Channels } from './bus.js';
 
 export class Publisher {
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly metrics: Metrics = NO_METRICS,
+  ) {}
 
-  publish(topic: string, value: unknown): Promise<void> {
-    return this.bus.publish(Channels.topic(topic), JSON.stringify(value));
+  async publish(topic: string, value: unknown): Promise<void> {
+    await this.bus.publish(Channels.topic(topic), JSON.stringify(value));
+    this.metrics.published();
   }
 }
 

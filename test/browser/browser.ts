@@ -1,7 +1,7 @@
 /**
  * Browser-test plumbing: Debian's Chromium driven by playwright-core (never a
  * downloaded browser), the web bundle built on demand, a recorder for every
- * request and socket a page opens, and screenshots into docs/.
+ * request and socket a page opens, and screenshots (into docs/ only when asked).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -142,9 +142,18 @@ export async function until<T>(what: string, check: () => T | undefined | false 
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Writes a screenshot of the page to docs/<name>.png (committed, shown in the README). */
+/**
+ * Where screenshots go: docs/ (committed, shown in the README) only with
+ * UPDATE_SCREENSHOTS=1, else the git-ignored .tmp/screenshots/, so that a test
+ * run never modifies a tracked file.
+ */
+export function screenshotDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['UPDATE_SCREENSHOTS'] === '1' ? join(ROOT, 'docs') : join(ROOT, '.tmp', 'screenshots');
+}
+
+/** Writes a screenshot of the page to {@link screenshotDir}/<name>.png. */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  const path = join(ROOT, 'docs', `${name}.png`);
+  const path = join(screenshotDir(), `${name}.png`);
   mkdirSync(dirname(path), { recursive: true });
   await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
   return path;

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../helpers/suite.js'; // counts a skipped suite's tests
 import { freePort, startServer, type TestServer } from '../helpers/server.js';
 import { browserSkip, launch, type LaunchedBrowser, nextValues, record, until } from './browser.js';
 

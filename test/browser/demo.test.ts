@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../helpers/suite.js'; // counts a skipped suite's tests
 import type { Page } from 'playwright-core';
 import { grantAdmin } from '../helpers/admin.js';
 import { freePort, startServer, type TestServer } from '../helpers/server.js';

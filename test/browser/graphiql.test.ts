@@ -5,7 +5,7 @@
  * flow, a pasted ticket, which works once.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../helpers/suite.js'; // counts a skipped suite's tests
 import { startServer, type TestServer } from '../helpers/server.js';
 import { browserSkip, launch, type LaunchedBrowser, nextValues, record, screenshot, sleep, until } from './browser.js';
 import { graphiqlReady, openTab, pasteHeaders, responseText, run } from './graphiql-page.js';

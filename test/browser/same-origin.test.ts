@@ -5,7 +5,7 @@
  * browser enforces it.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../helpers/suite.js'; // counts a skipped suite's tests
 import type { Response } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { browserSkip, launch, type LaunchedBrowser, nextValues, record, until } from './browser.js';

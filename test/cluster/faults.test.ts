@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it } from '../helpers/suite.js'; // counts a skipped suite's tests
 import { clusterServicesSkip, postgres, postgresReachable } from '../helpers/backends.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { grantAdminIn } from '../helpers/admin.js';

@@ -5,7 +5,7 @@
  * fields; and the response media type follows the Accept header.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from '../helpers/suite.js'; // counts a skipped suite's tests
 import { backends } from '../helpers/backends.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';

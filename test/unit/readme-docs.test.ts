@@ -36,6 +36,17 @@ describe('README', () => {
     for (const name of names) assert.match(readme, new RegExp(`\\| \`${name}\` \\|`), `${name} is in the config table`);
   });
 
+  it("uses the GraphiQL workspace's demo credentials in its curl example, so the two walk-throughs agree", () => {
+    const curl = /accountsRegister\(email: \\"([^"\\]+)\\", password: \\"([^"\\]+)\\"/.exec(readme);
+    assert.ok(curl, 'the README registers with curl');
+    const workspace = readRepoFile('web/graphiql/workspace.ts');
+    for (const operation of ['accountsRegister', 'accountsLogin']) {
+      const tab = new RegExp(`${operation}\\(\\s*email: "([^"]+)"\\s*password: "([^"]+)"`).exec(workspace);
+      assert.ok(tab, `the workspace has an ${operation} tab with an email and password`);
+      assert.deepEqual([tab[1], tab[2]], [curl[1], curl[2]], `the ${operation} tab and the README's curl use the same credentials`);
+    }
+  });
+
   it('lists every close code and close reason', () => {
     for (const [name, code] of Object.entries(CloseCode)) {
       if (typeof code !== 'number') continue;

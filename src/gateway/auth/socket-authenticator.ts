@@ -7,6 +7,7 @@
 import type { Authenticated, Sessions } from '../../accounts/sessions.js';
 import type { TicketIssuer } from '../../tickets/ticket-issuer.js';
 import { CloseReason } from '../protocol/close-codes.js';
+import { type Metrics, NO_METRICS } from '../../metrics/metrics.js';
 
 export type SocketAuth =
   | { readonly ok: true; readonly auth: Authenticated | undefined }
@@ -51,6 +52,7 @@ export class SocketAuthenticator {
   constructor(
     private readonly tickets: TicketIssuer,
     private readonly sessions: Sessions,
+    private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   /** Resolves the cookie's session at the upgrade; a missing or stale cookie is simply anonymous. */
@@ -72,6 +74,7 @@ export class SocketAuthenticator {
       return { ok: true, auth: session.status === 'live' ? forSocket(session.auth) : undefined };
     }
     const check = await this.tickets.redeem(token);
+    this.metrics.ticketChecked(check.ok ? 'ok' : check.reason);
     if (!check.ok) return { ok: false, reason: check.reason };
     const session = await this.sessions.check(check.claims.sid);
     switch (session.status) {

@@ -7,6 +7,7 @@
  */
 import { execute, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { type ErrorLog, formatErrors } from '../../graphql/format-errors.js';
+import { type Metrics, NO_METRICS } from '../../metrics/metrics.js';
 import { NextPayload } from './next-payload.js';
 import type { Group, TopicRegistry } from './topic-registry.js';
 
@@ -15,12 +16,14 @@ export class Fanout {
     private readonly schema: GraphQLSchema,
     private readonly registry: TopicRegistry,
     private readonly log: ErrorLog,
+    private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
   /** `message` is the event as published: JSON of the subscription field's value. */
   deliver(topic: string, message: string): void {
     const groups = this.registry.groups(topic);
     if (groups === undefined) return;
+    this.metrics.eventReceived();
     let event: unknown;
     try {
       event = JSON.parse(message);
@@ -54,11 +57,17 @@ export class Fanout {
         ? JSON.stringify(result)
         : JSON.stringify({ ...result, errors: formatErrors(result.errors as GraphQLError[], this.log).errors });
     const next = new NextPayload(payload);
+    // Counted as sent to every member. A prefix is counted in characters: bytes for the ASCII ids clients use.
+    let sent = 0;
+    let prefixBytes = 0;
     // A send may close a slow consumer, removing it from the set; Set iteration allows that.
     for (const subscriber of group.subscribers) {
       const sink = subscriber.sink;
       if (sink.sendNext !== undefined) sink.sendNext(subscriber.prefix, next);
       else sink.sendFrame(subscriber.prefix + next.tail);
+      sent += 1;
+      prefixBytes += subscriber.prefix.length;
     }
+    if (this.metrics.enabled) this.metrics.delivered(sent, prefixBytes + sent * next.bytes.length);
   }
 }

@@ -81,6 +81,11 @@ export class TopicRegistry {
     return this.#topics.keys();
   }
 
+  /** Every group of every topic (for the metrics gauges, read at scrape time). */
+  *allGroups(): IterableIterator<Group> {
+    for (const groups of this.#topics.values()) yield* groups.values();
+  }
+
   get topicCount(): number {
     return this.#topics.size;
   }
