@@ -13,7 +13,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../helpers/suite.js'; // counts a skipped suite's tests
 import * as esbuild from 'esbuild';
 import type { Page } from 'playwright-core';
 import { type AppProxy, startAppProxy } from '../helpers/app-proxy.js';

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it, type TestContext } from '../helpers/suite.js'; // counts a skipped suite's tests
 import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
 import { clusterServicesSkip, postgres, REDIS_URL } from '../helpers/backends.js';
 import { HttpClient } from '../helpers/http-client.js';
