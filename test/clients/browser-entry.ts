@@ -5,6 +5,9 @@
  */
 import { type ClientName, createFlow } from './flow.js';
 
-const name = new URLSearchParams(location.search).get('client') as ClientName;
-const origin = location.origin;
-(globalThis as { flow?: unknown }).flow = createFlow(name, { httpUrl: `${origin}/graphql`, wsUrl: `${origin.replace(/^http/, 'ws')}/graphql` });
+// `npm test` runs every file under dist/test in Node, this one too: there it does nothing.
+if (typeof location !== 'undefined') {
+  const name = new URLSearchParams(location.search).get('client') as ClientName;
+  const origin = location.origin;
+  (globalThis as { flow?: unknown }).flow = createFlow(name, { httpUrl: `${origin}/graphql`, wsUrl: `${origin.replace(/^http/, 'ws')}/graphql` });
+}
