@@ -20,6 +20,12 @@ export interface HttpServerOptions extends GraphQLRouteOptions {
   readonly ready: () => Promise<void>;
 }
 
+/** `/graphql`, with or without a query string or trailing slash. */
+function isGraphQLPath(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  return path === '/graphql' || path === '/graphql/';
+}
+
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -29,6 +35,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     trustProxy: trustFunction(options.trustProxy),
     // Keep-alive connections must not hold shutdown hostage.
     forceCloseConnections: 'idle',
+  });
+
+  // GraphQL answers may carry a socket ticket or account data: no cache (browser, proxy, CDN) may keep one.
+  // A hook, so that every answer on /graphql has it, errors from Fastify itself (413, 415, 404 for a method) included.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (isGraphQLPath(request.url)) reply.header('cache-control', 'no-store');
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {
