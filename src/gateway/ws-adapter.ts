@@ -15,6 +15,7 @@ import { SUBPROTOCOL } from './protocol/messages.js';
 import { checkUpgrade } from './upgrade/upgrade-checks.js';
 import type { Transport } from './transport.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
+import { scrubHeader } from '../logging/logger.js';
 
 export interface WsAdapterOptions {
   readonly server: Server;
@@ -172,7 +173,7 @@ export class WsAdapter {
     );
     if (!verdict.ok) {
       this.options.log.info(
-        { ip, url: this.options.safeUrl(request.url ?? '/'), origin: request.headers.origin, status: verdict.status, reason: verdict.reason },
+        { ip, url: this.options.safeUrl(request.url ?? '/'), origin: scrubHeader(request.headers.origin), status: verdict.status, reason: verdict.reason },
         'websocket upgrade refused',
       );
       refuse(socket, verdict.status, verdict.reason);
