@@ -86,6 +86,10 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+    maxConnectionsPerAddress: config.httpMaxConnectionsPerIp,
     ready: async () => {
       await sql`select 1`.execute(store.db);
       await infrastructure.ready();
