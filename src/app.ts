@@ -53,7 +53,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   logger.info({ store: store.description, applied }, 'store ready');
 
   const nodeId = newNodeId();
-  const infrastructure = await createInfrastructure(config, logger, nodeId);
+  const infrastructure = await createInfrastructure(config, logger, nodeId, store);
   logger.info({ pubsub: infrastructure.description, nodeId }, 'pub/sub ready');
   const bus: Bus = infrastructure.bus;
   const users = new UsersRepo(store.db);

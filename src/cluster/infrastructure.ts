@@ -1,7 +1,9 @@
 /**
  * The parts that differ between one process and a cluster: the bus, the
  * ticket replay guard, topic presence and the worker lease. Without REDIS_URL
- * they live in memory; with it, in Redis, behind the same interfaces.
+ * they live in memory, but for used tickets, which are kept in the store so that
+ * a restart does not make them usable again; with it, in Redis, behind the same
+ * interfaces.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -10,7 +12,9 @@ import { MemoryBus } from '../pubsub/memory-bus.js';
 import { RedisBus } from '../pubsub/redis-bus.js';
 import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
 import { urlWithoutPassword } from '../logging/logger.js';
-import { MemoryReplayGuard, type ReplayGuard } from '../tickets/replay-guard.js';
+import type { ReplayGuard } from '../tickets/replay-guard.js';
+import { StoreReplayGuard } from '../tickets/store-replay-guard.js';
+import type { Store } from '../store/database.js';
 import { RedisReplayGuard } from '../tickets/redis-replay-guard.js';
 import { type Lease, LocalLease, RedisLease } from './lease.js';
 import { LocalPresence, type Presence, RedisPresence } from './presence.js';
@@ -26,17 +30,24 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
-export async function createInfrastructure(config: Config, logger: Logger, nodeId: string): Promise<Infrastructure> {
+export async function createInfrastructure(config: Config, logger: Logger, nodeId: string, store: Store): Promise<Infrastructure> {
   const url = config.redisUrl;
   if (url === undefined) {
+    const replayGuard = new StoreReplayGuard(store.db);
+    // Rows of expired tickets go; the table holds at most the tickets used in one lifetime plus one interval.
+    const purge = setInterval(
+      () => void replayGuard.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'used-ticket purge failed')),
+      Math.max(1000, Math.min(60_000, config.ticketTtlSeconds * 1000)),
+    );
+    purge.unref();
     return {
       bus: new MemoryBus(),
-      replayGuard: new MemoryReplayGuard(),
+      replayGuard,
       lease: new LocalLease(),
       presence: (localTopics) => new LocalPresence(localTopics),
       description: 'in-process',
       ready: async () => {},
-      close: async () => {},
+      close: async () => clearInterval(purge),
     };
   }
   const log = logger.child({ component: 'redis' });

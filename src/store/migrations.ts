@@ -41,6 +41,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('users').execute();
     },
   },
+  // Single use of tickets across restarts on the embedded default (no Redis): see tickets/store-replay-guard.ts.
+  '0003_used_tickets': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('used_tickets')
+        .addColumn('jti', 'text', (col) => col.primaryKey())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('used_tickets_expires_at').on('used_tickets').column('expires_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('used_tickets').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {
@@ -49,7 +63,9 @@ const provider: MigrationProvider = {
 
 /** Brings the database to the newest schema; throws with the failing migration's error. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+  // Independent migrations written on parallel branches may land in either order; each
+  // is applied once whatever the order in which a database met them.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
