@@ -119,6 +119,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       maxSubscriptionsPerConnection: config.wsMaxSubscriptionsPerConnection,
       maxConnectionsPerUser: config.wsMaxConnectionsPerUser,
       maxBufferedBytes: config.wsMaxBufferedBytes,
+      maxTotalBufferedBytes: config.wsMaxTotalBufferedBytes,
       messagesPerSecond: config.wsMessagesPerSecond,
     },
     log: logger.child({ component: 'gateway' }),

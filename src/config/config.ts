@@ -170,9 +170,6 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const wsMaxBufferedBytes = integer(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const wsMaxTotalBufferedBytes = integer(env, 'WS_MAX_TOTAL_BUFFERED_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024);
-  if (wsMaxTotalBufferedBytes < wsMaxBufferedBytes) {
-    throw new ConfigError('WS_MAX_TOTAL_BUFFERED_BYTES', `must be at least WS_MAX_BUFFERED_BYTES (${wsMaxBufferedBytes}), got ${wsMaxTotalBufferedBytes}`);
-  }
   const workers = integer(env, 'WORKERS', 1, 1, 64);
   if (workers > 1 && redisUrl === undefined) {
     throw new ConfigError('WORKERS', 'above 1 needs REDIS_URL, so that the processes share events');

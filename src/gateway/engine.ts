@@ -12,6 +12,7 @@ import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
 import { Connection } from './connection.js';
+import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
 import { type GroupSpec, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
 import { handleComplete } from './handlers/complete.js';
@@ -29,6 +30,8 @@ export interface EngineLimits {
   readonly maxSubscriptionsPerConnection: number;
   readonly maxConnectionsPerUser: number;
   readonly maxBufferedBytes: number;
+  /** Unread output across all sockets (WS_MAX_TOTAL_BUFFERED_BYTES); unset: no process-wide budget. */
+  readonly maxTotalBufferedBytes?: number;
   readonly messagesPerSecond: number;
 }
 
@@ -71,6 +74,7 @@ export class Engine {
   readonly #stopRevocations: () => void;
   readonly #released = (connection: Connection) => this.#release(connection);
   readonly #topicWatcher: EngineOptions['topicWatcher'];
+  readonly #outputBudget: OutputBudget | undefined;
 
   constructor(options: EngineOptions) {
     this.schema = options.schema;
@@ -81,6 +85,8 @@ export class Engine {
     this.#services = options.services;
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
+    const total = options.limits.maxTotalBufferedBytes;
+    this.#outputBudget = total === undefined ? undefined : new OutputBudget(total);
     this.#fanout = new Fanout(this.schema, this.#registry, this.log);
     this.#watch = new SessionWatch(options.services.sessions, this.log);
     this.#stopRevocations = this.#bus.subscribe(Channels.revocations, (message) => {
@@ -101,6 +107,7 @@ export class Engine {
       info.userAgent,
       { maxBufferedBytes: this.limits.maxBufferedBytes, messagesPerSecond: this.limits.messagesPerSecond },
       this.#released,
+      this.#outputBudget,
     );
     this.#connections.add(connection);
     if (info.subprotocol !== SUBPROTOCOL) {
@@ -232,10 +239,16 @@ export class Engine {
     return this.#connections.size;
   }
 
+  /** Unread output across all sockets, as last measured (0 without a budget). */
+  get unreadOutputBytes(): number {
+    return this.#outputBudget?.totalBytes ?? 0;
+  }
+
   /** Closes every socket with 1001 (clients reconnect, elsewhere if need be) and stops listening. */
   shutdown(): void {
     for (const connection of [...this.#connections]) connection.close(CloseCode.GoingAway, CloseReason.goingAway);
     this.#initTimer.cancel();
+    this.#outputBudget?.stop();
     this.#watch.stop();
     this.#stopRevocations();
   }

@@ -96,11 +96,23 @@ class WsTransport implements Transport, NextWriter {
 
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
+    // ws keeps a socket whose peer does not answer the close frame for 30 s, and with it
+    // everything still queued for it. A peer that is not reading never will: once
+    // CLOSE_GRACE_MS pass with output still unread, the socket is cut and the memory freed.
+    // A peer that reads gets its data and the close frame, and the close completes as usual.
+    if (this.ws.bufferedAmount > 0) setTimeout(cutIfStillUnread, CLOSE_GRACE_MS, this.ws).unref();
   }
 
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }
+}
+
+/** How long a closing socket may keep unread output before it is cut (terminated). */
+export const CLOSE_GRACE_MS = 1000;
+
+function cutIfStillUnread(ws: WebSocket): void {
+  if (ws.readyState !== WebSocket.CLOSED && ws.bufferedAmount > 0) ws.terminate();
 }
 
 // ws closes the socket itself on a protocol error (e.g. 1009 for an oversized message); 'close' follows.
