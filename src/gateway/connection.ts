@@ -33,6 +33,8 @@ export class Connection implements SubscriberSink, BudgetedOutput {
   awaitingPong = false;
   /** Resolves the session the upgrade's cookie names, when one was sent from an allowed Origin. */
   cookieAuth: Promise<Authenticated | undefined> | undefined;
+  /** The unread bytes the output budget counts for this socket; kept by the budget. */
+  accountedBytes = 0;
   #tokens: number;
   #refilledAt = Date.now();
 
@@ -94,10 +96,11 @@ export class Connection implements SubscriberSink, BudgetedOutput {
     this.close(CloseCode.TryAgainLater, CloseReason.slowConsumer);
   }
 
-  /** After a send: what is left unread counts against the process-wide budget. */
+  /** After a send: what is left unread counts against the process-wide budget (only a change is passed on). */
   #sent(): void {
     if (this.budget === undefined) return;
-    this.budget.record(this, this.transport.bufferedAmount);
+    const bytes = this.transport.bufferedAmount;
+    if (bytes !== this.accountedBytes) this.budget.record(this, bytes);
   }
 
   closeForOutputBudget(): void {

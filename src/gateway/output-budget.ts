@@ -5,9 +5,10 @@
  * that ask for large results and never read. Past the budget, the sockets
  * holding the most are closed first, until the total is back under it.
  *
- * Cheap on the hot path: a connection reports its unread bytes after each send,
- * and only a change is recorded (a reading client's is 0 before and after, since
- * Node writes to the kernel at once). Only connections with unread output are
+ * Cheap on the hot path: after each send a connection compares its unread bytes
+ * with the figure last counted for it (a field on the connection), and only a
+ * change reaches the budget; a reading client's is 0 before and after, since
+ * Node writes to the kernel at once: one getter and one comparison per send. Only connections with unread output are
  * held here; they drain without telling anyone, so a sweep re-measures just those,
  * every {@link SWEEP_MS} while there are any. Nothing ever scans every socket.
  * Pure: no I/O; the clock is a timer injected for tests.
@@ -17,6 +18,8 @@
 export interface BudgetedOutput {
   /** Bytes queued for the client and not yet handed to the kernel. */
   readonly unreadBytes: number;
+  /** Kept by the budget: the unread bytes it last counted for this connection (0 when not held). */
+  accountedBytes: number;
   /** Closes it (1013) because the process-wide budget is exceeded. */
   closeForOutputBudget(): void;
 }
@@ -36,8 +39,8 @@ const realTimer: TimerLike = {
 };
 
 export class OutputBudget {
-  /** Connections with unread output, and how much was last seen. */
-  readonly #held = new Map<BudgetedOutput, number>();
+  /** Connections with unread output (how much, as last seen, is their `accountedBytes`). */
+  readonly #held = new Set<BudgetedOutput>();
   #total = 0;
   #stopSweep: (() => void) | undefined;
   #enforcing = false;
@@ -59,18 +62,16 @@ export class OutputBudget {
 
   /** A connection's unread output now (after a send); closes the largest holders if the total is over budget. */
   record(output: BudgetedOutput, bytes: number): void {
-    const before = this.#held.get(output) ?? 0;
-    if (bytes === before) return;
-    this.#set(output, before, bytes);
+    if (bytes === output.accountedBytes) return;
+    this.#set(output, bytes);
     if (this.#total > this.maxTotalBytes) this.#enforce();
   }
 
   /** The connection is gone: its output no longer counts. */
   forget(output: BudgetedOutput): void {
-    const before = this.#held.get(output);
-    if (before === undefined) return;
-    this.#held.delete(output);
-    this.#total -= before;
+    if (!this.#held.delete(output)) return;
+    this.#total -= output.accountedBytes;
+    output.accountedBytes = 0;
     this.#stopIfIdle();
   }
 
@@ -85,21 +86,22 @@ export class OutputBudget {
     this.#stopSweep = undefined;
   }
 
-  #set(output: BudgetedOutput, before: number, bytes: number): void {
-    this.#total += bytes - before;
+  #set(output: BudgetedOutput, bytes: number): void {
+    this.#total += bytes - output.accountedBytes;
+    output.accountedBytes = bytes;
     if (bytes === 0) {
       this.#held.delete(output);
       this.#stopIfIdle();
     } else {
-      this.#held.set(output, bytes);
+      this.#held.add(output);
       this.#stopSweep ??= this.timer.start(() => this.sweep(), SWEEP_MS);
     }
   }
 
   #remeasure(): void {
-    for (const [output, before] of this.#held) {
+    for (const output of this.#held) {
       const bytes = output.unreadBytes;
-      if (bytes !== before) this.#set(output, before, bytes);
+      if (bytes !== output.accountedBytes) this.#set(output, bytes);
     }
   }
 
@@ -110,8 +112,8 @@ export class OutputBudget {
       // Figures recorded earlier may be stale (sockets drain silently): measure before closing anyone.
       this.#remeasure();
       if (this.#total <= this.maxTotalBytes) return;
-      const largestFirst = [...this.#held].sort((a, b) => b[1] - a[1]);
-      for (const [output] of largestFirst) {
+      const largestFirst = [...this.#held].sort((a, b) => b.accountedBytes - a.accountedBytes);
+      for (const output of largestFirst) {
         if (this.#total <= this.maxTotalBytes) break;
         // Counted as released now: the socket is cut off soon after its close frame (see ws-adapter.ts).
         this.forget(output);

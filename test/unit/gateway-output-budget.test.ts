@@ -5,6 +5,7 @@ import { type BudgetedOutput, OutputBudget, SWEEP_MS, type TimerLike } from '../
 
 class FakeOutput implements BudgetedOutput {
   closed = false;
+  accountedBytes = 0;
   constructor(
     readonly name: string,
     public unreadBytes = 0,
