@@ -51,6 +51,28 @@ for (const { backend, skip } of await backends()) {
       }
     });
 
+    test('the server purges the rows of expired tickets by itself: the table stays bounded', async () => {
+      const server = await startServer({ TICKET_TTL_SECONDS: '1' }, backend);
+      try {
+        const http = new HttpClient(server.url);
+        await http.register();
+        for (let i = 0; i < 3; i++) {
+          const client = await RawClient.open(server.wsUrl);
+          await client.init({ token: await http.ticket() });
+          client.close();
+        }
+        const count = async () =>
+          Number((await server.tessera.store.db.selectFrom('used_tickets').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        assert.equal(await count(), 3, 'each used ticket has its row');
+        // Expired after 1 s; the purge runs every TICKET_TTL_SECONDS (at least every second).
+        const deadline = Date.now() + 10_000;
+        while ((await count()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(await count(), 0, 'purged once expired');
+      } finally {
+        await server.close();
+      }
+    });
+
     test('StoreReplayGuard: insert-if-absent, one winner among concurrent claims, rows purged once expired', async () => {
       const database = await backend.create();
       const store = openStore(database.url, '/nonexistent');
