@@ -35,7 +35,11 @@ export interface WsAdapterOptions {
   readonly clientAddress: (request: IncomingMessage) => string;
 }
 
-/** Answers a refused upgrade with a plain HTTP response and closes the TCP connection. */
+/**
+ * Answers a refused upgrade with a plain HTTP response and closes the TCP connection:
+ * destroyed once the answer is written, as Node's HTTP server does after `Connection: close`,
+ * so that a client that never closes its side cannot keep the socket open.
+ */
 function refuse(socket: Duplex, status: number, reason: string): void {
   const body = `${reason}\n`;
   socket.end(
@@ -43,6 +47,8 @@ function refuse(socket: Duplex, status: number, reason: string): void {
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+  if (socket.writableFinished) socket.destroy();
+  else socket.once('finish', destroyWhenWritten);
 }
 
 /**
@@ -119,6 +125,10 @@ function cutIfStillUnread(ws: WebSocket): void {
 function ignoreError(): void {}
 
 function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+function destroyWhenWritten(this: Duplex): void {
   this.destroy();
 }
 

@@ -20,8 +20,8 @@ interface RawConnection {
   readonly closed: Promise<number>;
 }
 
-async function rawConnect(port: number, localAddress = '127.0.0.1'): Promise<RawConnection> {
-  const socket = connect({ port, host: '127.0.0.1', localAddress });
+async function rawConnect(port: number, localAddress = '127.0.0.1', allowHalfOpen = false): Promise<RawConnection> {
+  const socket = connect({ port, host: '127.0.0.1', localAddress, allowHalfOpen });
   const opened = Date.now();
   let text = '';
   socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -189,6 +189,41 @@ describe('HTTP_MAX_CONNECTIONS_PER_IP behind a trusted proxy', () => {
       await assertRefused(server.port, '127.0.0.3');
     } finally {
       for (const connection of held) connection.socket.destroy();
+      await server.close();
+    }
+  });
+});
+
+describe('refused WebSocket upgrades', () => {
+  it('a refused upgrade (404, 400, 403) is answered and its TCP connection closed by the server, even if the client never closes its side', async () => {
+    const server = await startServer({});
+    try {
+      const connections = () => new Promise<number>((resolve, reject) => server.tessera.http.server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+      const upgrade = (path: string, origin = server.url) =>
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nOrigin: ${origin}\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n';
+      const cases: [string, string | undefined, RegExp][] = [
+        ['/elsewhere', undefined, /^HTTP\/1\.1 404 /],
+        ['/graphql?token=x', undefined, /^HTTP\/1\.1 400 /],
+        ['/graphql', 'https://evil.example', /^HTTP\/1\.1 403 /],
+      ];
+      const clients: RawConnection[] = [];
+      for (const [path, origin, status] of cases) {
+        // Half-open allowed: this client never closes its side, even after the server's FIN.
+        const client = await rawConnect(server.port, '127.0.0.1', true);
+        clients.push(client);
+        const ended = new Promise((resolve) => client.socket.once('end', resolve));
+        client.socket.write(upgrade(path, origin));
+        await within(ended, 3000, `${path}: answered and ended`);
+        assert.match(client.received(), status);
+      }
+      const deadline = Date.now() + 3000;
+      while ((await connections()) > 0 && Date.now() < deadline) await sleep(20);
+      const left = await connections();
+      // Before asserting, so that a failure does not also hold the server's shutdown.
+      for (const client of clients) client.socket.destroy();
+      assert.equal(left, 0, 'no socket left on the server');
+    } finally {
       await server.close();
     }
   });
