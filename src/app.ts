@@ -76,7 +76,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   logger.info({ store: store.description, applied }, 'store ready');
 
   const nodeId = newNodeId();
-  const infrastructure = await createInfrastructure(config, logger, nodeId);
+  const infrastructure = await createInfrastructure(config, logger, nodeId, store);
   logger.info({ pubsub: infrastructure.description, nodeId }, 'pub/sub ready');
   const bus: Bus = infrastructure.bus;
   const users = new UsersRepo(store.db);
@@ -124,6 +124,10 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
+    requestTimeoutMs: config.httpRequestTimeoutMs,
+    headersTimeoutMs: config.httpHeadersTimeoutMs,
+    keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+    maxConnectionsPerAddress: config.httpMaxConnectionsPerIp,
     ready: async () => {
       await sql`select 1`.execute(store.db);
       await infrastructure.ready();
@@ -154,6 +158,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       maxSubscriptionsPerConnection: config.wsMaxSubscriptionsPerConnection,
       maxConnectionsPerUser: config.wsMaxConnectionsPerUser,
       maxBufferedBytes: config.wsMaxBufferedBytes,
+      maxTotalBufferedBytes: config.wsMaxTotalBufferedBytes,
       messagesPerSecond: config.wsMessagesPerSecond,
       sessionRecheckMs: config.sessionRecheckSeconds * 1000,
       maxResponseBytes: config.maxResponseBytes,

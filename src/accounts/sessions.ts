@@ -170,7 +170,7 @@ export class Sessions {
         this.log.error({ err: error }, 'a session-ended listener failed');
       }
     }
-    const message: RevocationMessage = { sessionIds, reason, endedAt: Date.now() }; // the wall clock, as the receiving nodes read it
+    const message: RevocationMessage = { sessionIds, reason, endedAt: this.now() }; // the wall clock (Date.now in production), as the receiving nodes read it
     try {
       await this.bus.publish(Channels.revocations, JSON.stringify(message));
     } catch (error) {

@@ -1,7 +1,9 @@
 /**
  * The parts that differ between one process and a cluster: the bus, the
  * ticket replay guard, the sign-in rate limiter, topic presence and the worker lease. Without REDIS_URL
- * they live in memory; with it, in Redis, behind the same interfaces.
+ * they live in memory, but for used tickets, which are kept in the store so that
+ * a restart does not make them usable again; with it, in Redis, behind the same
+ * interfaces.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
@@ -11,7 +13,9 @@ import { RedisBus } from '../pubsub/redis-bus.js';
 import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
 import { urlWithoutPassword } from '../logging/logger.js';
 import { redisProblem, StartupError } from '../startup-errors.js';
-import { MemoryReplayGuard, type ReplayGuard } from '../tickets/replay-guard.js';
+import type { ReplayGuard } from '../tickets/replay-guard.js';
+import { StoreReplayGuard } from '../tickets/store-replay-guard.js';
+import type { Store } from '../store/database.js';
 import { RedisReplayGuard } from '../tickets/redis-replay-guard.js';
 import { MemoryRateLimiter, type RateLimiter } from '../accounts/rate-limiter.js';
 import { RedisRateLimiter } from '../accounts/redis-rate-limiter.js';
@@ -31,18 +35,25 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
-export async function createInfrastructure(config: Config, logger: Logger, nodeId: string): Promise<Infrastructure> {
+export async function createInfrastructure(config: Config, logger: Logger, nodeId: string, store: Store): Promise<Infrastructure> {
   const url = config.redisUrl;
   if (url === undefined) {
+    const replayGuard = new StoreReplayGuard(store.db);
+    // Rows of expired tickets go; the table holds at most the tickets used in one lifetime plus one interval.
+    const purge = setInterval(
+      () => void replayGuard.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'used-ticket purge failed')),
+      Math.max(1000, Math.min(60_000, config.ticketTtlSeconds * 1000)),
+    );
+    purge.unref();
     return {
       bus: new MemoryBus(),
-      replayGuard: new MemoryReplayGuard(),
+      replayGuard,
       rateLimiter: new MemoryRateLimiter(config.authRateLimitWindowSeconds, config.authRateLimitMaxKeys),
       lease: new LocalLease(),
       presence: (localTopics) => new LocalPresence(localTopics),
       description: 'in-process',
       ready: async () => {},
-      close: async () => {},
+      close: async () => clearInterval(purge),
     };
   }
   const log = logger.child({ component: 'redis' });

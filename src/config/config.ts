@@ -63,9 +63,26 @@ export interface Config {
   readonly wsMaxSubscriptionsPerConnection: number;
   readonly wsMaxConnectionsPerUser: number;
   readonly wsMaxConnectionsPerIp: number;
+  /** Unread output per socket: a message that would take a socket past it closes the socket (1013) instead. */
   readonly wsMaxBufferedBytes: number;
+  /**
+   * Unread output across all sockets of the process: past it, the sockets holding the most are
+   * closed (1013), largest first, until the total is back under the budget.
+   */
+  readonly wsMaxTotalBufferedBytes: number;
   readonly wsKeepAliveMs: number;
   readonly wsMessagesPerSecond: number;
+  /** Time a client has to send a whole HTTP request, body included (408 and closed past it). */
+  readonly httpRequestTimeoutMs: number;
+  /** Time a client has to send an HTTP request's headers (408 and closed past it); at most `httpRequestTimeoutMs`. */
+  readonly httpHeadersTimeoutMs: number;
+  /** How long an idle keep-alive HTTP connection is kept open; behind a load balancer, above its idle timeout. */
+  readonly httpKeepAliveTimeoutMs: number;
+  /**
+   * Concurrent HTTP connections (not counting upgraded WebSockets) from one TCP peer address; more are
+   * answered 429 and closed. Peers that TRUST_PROXY trusts (a load balancer) are not capped.
+   */
+  readonly httpMaxConnectionsPerIp: number;
   readonly workers: number;
   /** Which proxies' X-Forwarded-For to believe for the client address (see client-address.ts). */
   readonly trustProxy: boolean | number | readonly string[];
@@ -206,6 +223,13 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const sessionIdleTtlSeconds = integer(env, 'SESSION_IDLE_TTL_SECONDS', 7 * DAY, SECOND, 365 * DAY);
   const sessionAbsoluteTtlSeconds = integer(env, 'SESSION_ABSOLUTE_TTL_SECONDS', 30 * DAY, SECOND, 365 * DAY);
+  const httpRequestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  const httpHeadersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', Math.min(10_000, httpRequestTimeoutMs), 100, 3_600_000);
+  if (httpHeadersTimeoutMs > httpRequestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${httpRequestTimeoutMs}), got ${httpHeadersTimeoutMs}`);
+  }
+  const wsMaxBufferedBytes = integer(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  const wsMaxTotalBufferedBytes = integer(env, 'WS_MAX_TOTAL_BUFFERED_BYTES', 256 * 1024 * 1024, 1024, 64 * 1024 * 1024 * 1024);
   const workers = integer(env, 'WORKERS', 1, 1, 64);
   if (workers > 1 && redisUrl === undefined) {
     throw new ConfigError('WORKERS', 'above 1 needs REDIS_URL, so that the processes share events');
@@ -248,9 +272,14 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxSubscriptionsPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 100, 1, 100_000),
     wsMaxConnectionsPerUser: integer(env, 'WS_MAX_CONNECTIONS_PER_USER', 20, 1, 100_000),
     wsMaxConnectionsPerIp: integer(env, 'WS_MAX_CONNECTIONS_PER_IP', 1000, 1, 10_000_000),
-    wsMaxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    wsMaxBufferedBytes,
+    wsMaxTotalBufferedBytes,
     wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0, 3_600_000),
     wsMessagesPerSecond: integer(env, 'WS_MESSAGES_PER_SECOND', 50, 1, 1_000_000),
+    httpRequestTimeoutMs,
+    httpHeadersTimeoutMs,
+    httpKeepAliveTimeoutMs: integer(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    httpMaxConnectionsPerIp: integer(env, 'HTTP_MAX_CONNECTIONS_PER_IP', 256, 1, 10_000_000),
     workers,
     trustProxy: trustProxy(env),
     metrics: metrics(env, port),

@@ -6,6 +6,7 @@ import type { Subscriber, SubscriberSink } from './fanout/topic-registry.js';
 import { CloseReason, CloseCode, limitReason } from './protocol/close-codes.js';
 import { OperationTable } from './operation-table.js';
 import type { Transport } from './transport.js';
+import type { BudgetedOutput, OutputBudget } from './output-budget.js';
 
 export type ConnectionState = 'awaiting-init' | 'initialising' | 'ready' | 'closed';
 
@@ -17,7 +18,10 @@ export interface ConnectionLimits {
   readonly messagesPerSecond: number;
 }
 
-export class Connection implements SubscriberSink {
+// A frame's header: at most 10 bytes (RFC 6455 §5.2), counted generously.
+const FRAME_OVERHEAD = 14;
+
+export class Connection implements SubscriberSink, BudgetedOutput {
   state: ConnectionState = 'awaiting-init';
   auth: Authenticated | undefined;
   context: GraphQLContext | undefined;
@@ -29,6 +33,8 @@ export class Connection implements SubscriberSink {
   awaitingPong = false;
   /** Resolves the session the upgrade's cookie names, when one was sent from an allowed Origin. */
   cookieAuth: Promise<Authenticated | undefined> | undefined;
+  /** The unread bytes the output budget counts for this socket; kept by the budget. */
+  accountedBytes = 0;
   #tokens: number;
   #refilledAt = Date.now();
 
@@ -38,6 +44,7 @@ export class Connection implements SubscriberSink {
     readonly userAgent: string | undefined,
     private readonly limits: ConnectionLimits,
     private readonly onClose: (connection: Connection) => void,
+    private readonly budget?: OutputBudget,
   ) {
     this.#tokens = limits.messagesPerSecond * 2;
   }
@@ -48,8 +55,14 @@ export class Connection implements SubscriberSink {
 
   send(frame: string): void {
     if (this.state === 'closed') return;
+    // frame.length <= UTF-8 bytes <= 3 × frame.length: the exact count only when those bounds disagree.
+    const room = this.limits.maxBufferedBytes - FRAME_OVERHEAD - this.transport.bufferedAmount;
+    if (frame.length > room || (frame.length * 3 > room && Buffer.byteLength(frame) > room)) {
+      this.#closeSlow();
+      return;
+    }
     this.transport.send(frame);
-    this.#closeIfSlow();
+    this.#sent();
   }
 
   sendFrame(frame: string): void {
@@ -59,17 +72,39 @@ export class Connection implements SubscriberSink {
   /** A fan-out `next` frame: written from its parts when the transport can, else as one string. */
   sendNext(prefix: string, payload: NextPayload): void {
     if (this.state === 'closed') return;
+    const room = this.limits.maxBufferedBytes - FRAME_OVERHEAD - this.transport.bufferedAmount;
+    if (payload.bytes.length + prefix.length * 3 > room && payload.bytes.length + Buffer.byteLength(prefix) > room) {
+      this.#closeSlow();
+      return;
+    }
     const transport = this.transport as Transport & Partial<NextWriter>;
     if (transport.sendNext !== undefined) transport.sendNext(prefix, payload);
     else transport.send(prefix + payload.tail);
-    this.#closeIfSlow();
+    this.#sent();
   }
 
-  /** A client whose unread output passed the limit is closed, so server memory stays bounded. */
-  #closeIfSlow(): void {
-    if (this.transport.bufferedAmount > this.limits.maxBufferedBytes) {
-      this.close(CloseCode.TryAgainLater, CloseReason.slowConsumer);
-    }
+  /** Bytes queued for the client and not yet taken by the kernel. */
+  get unreadBytes(): number {
+    return this.transport.bufferedAmount;
+  }
+
+  /**
+   * A message that would take the client's unread output past WS_MAX_BUFFERED_BYTES is not
+   * queued: the socket is closed instead, so server memory stays bounded per socket.
+   */
+  #closeSlow(): void {
+    this.close(CloseCode.TryAgainLater, CloseReason.slowConsumer);
+  }
+
+  /** After a send: what is left unread counts against the process-wide budget (only a change is passed on). */
+  #sent(): void {
+    if (this.budget === undefined) return;
+    const bytes = this.transport.bufferedAmount;
+    if (bytes !== this.accountedBytes) this.budget.record(this, bytes);
+  }
+
+  closeForOutputBudget(): void {
+    this.close(CloseCode.TryAgainLater, CloseReason.outputBudget);
   }
 
   /** Closes the socket and releases everything it held; safe to call more than once. */
@@ -83,6 +118,7 @@ export class Connection implements SubscriberSink {
   released(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.budget?.forget(this);
     this.onClose(this);
   }
 

@@ -13,6 +13,7 @@ import { type GatewayGauges, type Metrics, NO_METRICS } from '../metrics/metrics
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
 import { Connection } from './connection.js';
+import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
 import { type GroupSpec, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
 import { handleComplete } from './handlers/complete.js';
@@ -30,6 +31,8 @@ export interface EngineLimits {
   readonly maxSubscriptionsPerConnection: number;
   readonly maxConnectionsPerUser: number;
   readonly maxBufferedBytes: number;
+  /** Unread output across all sockets (WS_MAX_TOTAL_BUFFERED_BYTES); unset: no process-wide budget. */
+  readonly maxTotalBufferedBytes?: number;
   readonly messagesPerSecond: number;
   /** How often every watched session is re-checked in the store (SESSION_RECHECK_SECONDS), in ms; 30 s by default. */
   readonly sessionRecheckMs?: number;
@@ -82,6 +85,7 @@ export class Engine {
   readonly #metrics: Metrics;
   // A group's subscription field, found once per document (documents are shared by the document cache).
   readonly #fieldOf = new WeakMap<DocumentNode, string>();
+  readonly #outputBudget: OutputBudget | undefined;
 
   constructor(options: EngineOptions) {
     this.schema = options.schema;
@@ -93,6 +97,8 @@ export class Engine {
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
     this.#metrics = options.metrics ?? NO_METRICS;
+    const total = options.limits.maxTotalBufferedBytes;
+    this.#outputBudget = total === undefined ? undefined : new OutputBudget(total);
     this.#fanout = new Fanout(this.schema, this.#registry, this.log, this.#metrics);
     this.#watch = new SessionWatch(options.services.sessions, this.log, { recheckMs: options.limits.sessionRecheckMs });
     this.#stopRevocations = this.#bus.subscribe(Channels.revocations, (message) => {
@@ -131,6 +137,7 @@ export class Engine {
       info.userAgent,
       { maxBufferedBytes: this.limits.maxBufferedBytes, messagesPerSecond: this.limits.messagesPerSecond },
       this.#released,
+      this.#outputBudget,
     );
     this.#connections.add(connection);
     if (info.subprotocol !== SUBPROTOCOL) {
@@ -296,10 +303,16 @@ export class Engine {
     return field;
   }
 
+  /** Unread output across all sockets, as last measured (0 without a budget). */
+  get unreadOutputBytes(): number {
+    return this.#outputBudget?.totalBytes ?? 0;
+  }
+
   /** Closes every socket with 1001 (clients reconnect, elsewhere if need be) and stops listening. */
   shutdown(): void {
     for (const connection of [...this.#connections]) connection.close(CloseCode.GoingAway, CloseReason.goingAway);
     this.#initTimer.cancel();
+    this.#outputBudget?.stop();
     this.#watch.stop();
     this.#stopRevocations();
     this.#stopReconnects();

@@ -16,6 +16,7 @@ import { checkUpgrade } from './upgrade/upgrade-checks.js';
 import type { Transport } from './transport.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { type Metrics, NO_METRICS } from '../metrics/metrics.js';
+import { scrubHeader } from '../logging/logger.js';
 
 export interface WsAdapterOptions {
   readonly server: Server;
@@ -37,7 +38,11 @@ export interface WsAdapterOptions {
   readonly metrics?: Metrics;
 }
 
-/** Answers a refused upgrade with a plain HTTP response and closes the TCP connection. */
+/**
+ * Answers a refused upgrade with a plain HTTP response and closes the TCP connection:
+ * destroyed once the answer is written, as Node's HTTP server does after `Connection: close`,
+ * so that a client that never closes its side cannot keep the socket open.
+ */
 function refuse(socket: Duplex, status: number, reason: string): void {
   const body = `${reason}\n`;
   socket.end(
@@ -45,6 +50,8 @@ function refuse(socket: Duplex, status: number, reason: string): void {
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
+  if (socket.writableFinished) socket.destroy();
+  else socket.once('finish', destroyWhenWritten);
 }
 
 /**
@@ -102,6 +109,11 @@ class WsTransport implements Transport, NextWriter {
   close(code: number, reason: string): void {
     this.closedWith ??= { code, reason };
     this.ws.close(code, reason);
+    // ws keeps a socket whose peer does not answer the close frame for 30 s, and with it
+    // everything still queued for it. A peer that is not reading never will: once
+    // CLOSE_GRACE_MS pass with output still unread, the socket is cut and the memory freed.
+    // A peer that reads gets its data and the close frame, and the close completes as usual.
+    if (this.ws.bufferedAmount > 0) setTimeout(cutIfStillUnread, CLOSE_GRACE_MS, this.ws).unref();
   }
 
   get bufferedAmount(): number {
@@ -111,11 +123,21 @@ class WsTransport implements Transport, NextWriter {
 
 /** The logged reason of a socket terminated for missing a pong (no close frame is sent: the peer sees 1006). */
 export const KEEPALIVE_TIMEOUT = 'keep-alive timeout: no pong';
+/** How long a closing socket may keep unread output before it is cut (terminated). */
+export const CLOSE_GRACE_MS = 1000;
+
+function cutIfStillUnread(ws: WebSocket): void {
+  if (ws.readyState !== WebSocket.CLOSED && ws.bufferedAmount > 0) ws.terminate();
+}
 
 // ws closes the socket itself on a protocol error (e.g. 1009 for an oversized message); 'close' follows.
 function ignoreError(): void {}
 
 function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+function destroyWhenWritten(this: Duplex): void {
   this.destroy();
 }
 
@@ -182,7 +204,7 @@ export class WsAdapter {
     );
     if (!verdict.ok) {
       this.options.log.info(
-        { ip, url: this.options.safeUrl(request.url ?? '/'), origin: request.headers.origin, status: verdict.status, reason: verdict.reason },
+        { ip, url: this.options.safeUrl(request.url ?? '/'), origin: scrubHeader(request.headers.origin), status: verdict.status, reason: verdict.reason },
         'websocket upgrade refused',
       );
       this.options.metrics?.upgradeRefused(verdict.status);

@@ -10,6 +10,7 @@ import { type TrustProxy, trustFunction } from '../security/client-address.js';
 import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { registerGraphQLRoute, sendRequestError, type GraphQLRouteOptions } from './graphql-route.js';
 import { registerWeb } from '../web/register-web.js';
+import { capConnectionsPerAddress } from './connection-cap.js';
 
 export interface HttpServerOptions extends GraphQLRouteOptions {
   readonly logger: Logger;
@@ -18,6 +19,16 @@ export interface HttpServerOptions extends GraphQLRouteOptions {
   readonly trustProxy: TrustProxy;
   /** Resolves when the process can serve (store reachable); rejects otherwise. For /readyz. */
   readonly ready: () => Promise<void>;
+  readonly requestTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly keepAliveTimeoutMs: number;
+  readonly maxConnectionsPerAddress: number;
+}
+
+/** `/graphql`, with or without a query string or trailing slash. */
+function isGraphQLPath(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  return path === '/graphql' || path === '/graphql/';
 }
 
 export async function createHttpServer(options: HttpServerOptions): Promise<FastifyInstance> {
@@ -29,6 +40,31 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     trustProxy: trustFunction(options.trustProxy),
     // Keep-alive connections must not hold shutdown hostage.
     forceCloseConnections: 'idle',
+    // A client has this long for its whole request, body included, and less for its headers
+    // (slowloris): then 408 and the connection is closed. Fastify's default is no limit.
+    requestTimeout: options.requestTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    http: {
+      requestTimeout: options.requestTimeoutMs,
+      headersTimeout: options.headersTimeoutMs,
+      // Node checks those timeouts on this interval (30 s by default, which would let a slow
+      // request live up to 30 s past its limit).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(options.headersTimeoutMs / 2))),
+    },
+  });
+  const trusts = trustFunction(options.trustProxy);
+  capConnectionsPerAddress(app.server, {
+    maxPerAddress: options.maxConnectionsPerAddress,
+    exempt: trusts === false ? () => false : (address) => trusts(address, 0),
+    onRefused: (address, refused) =>
+      options.logger.warn({ ip: address, refused, max: options.maxConnectionsPerAddress }, 'HTTP connections refused: too many from this address'),
+  });
+
+  // GraphQL answers may carry a socket ticket or account data: no cache (browser, proxy, CDN) may keep one.
+  // A hook, so that every answer on /graphql has it, errors from Fastify itself (413, 415, 404 for a method) included.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (isGraphQLPath(request.url)) reply.header('cache-control', 'no-store');
+    return payload;
   });
 
   app.addHook('onResponse', async (request, reply) => {

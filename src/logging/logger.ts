@@ -2,7 +2,9 @@
  * The pino logger, set up so that secrets never reach a log line: cookies,
  * Set-Cookie, Authorization and credential fields are censored by path, and
  * URLs are logged with their query values hidden (only `operationName` is
- * kept), since a query string may carry a token or GraphQL variables.
+ * kept), since a query string may carry a token or GraphQL variables; path
+ * segments, `operationName`, User-Agent and Origin are scrubbed of anything
+ * shaped like a ticket or a session secret.
  */
 import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
 
@@ -41,10 +43,47 @@ export function urlWithoutPassword(url: string): string {
   }
 }
 
-/** The URL with every query value but `operationName` replaced, and odd names too: safe to log. */
+// What a credential looks like: a ticket (`t1.<claims>.<mac>`, see tickets/ticket.ts), or any run of
+// 32+ base64url characters, which covers a session secret (43, accounts/session-token.ts), a ticket's
+// claims or MAC on their own, and bearer-style tokens. Nothing Tessera logs legitimately is that long
+// and unbroken (session and user ids are 22 characters).
+const TICKET_SHAPED = /t1\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]*/g;
+const SECRET_SHAPED = /[A-Za-z0-9_-]{32,}/g;
+const LOOKS_SECRET = /t1\.[A-Za-z0-9_-]{16,}\.|[A-Za-z0-9_-]{32,}/;
+
+/** `text` with every ticket- or secret-shaped run replaced: for logged headers and names. */
+export function scrubSecrets(text: string): string {
+  return text.replace(TICKET_SHAPED, REDACTED).replace(SECRET_SHAPED, REDACTED);
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A URL path with every segment that holds something credential-shaped replaced, whether
+ * written plainly or percent-encoded (`%2E` for the dots, `%41` inside a run).
+ */
+function safePath(path: string): string {
+  if (!LOOKS_SECRET.test(path) && !path.includes('%')) return path;
+  return path
+    .split('/')
+    .map((segment) => (LOOKS_SECRET.test(segment) || LOOKS_SECRET.test(decoded(segment)) ? REDACTED : segment))
+    .join('/');
+}
+
+/**
+ * The URL, safe to log: path segments that look like a ticket or a session secret are replaced;
+ * every query value but `operationName` is replaced, and so is `operationName` when it looks
+ * like a credential; so is a name that does not read like one.
+ */
 export function safeUrl(url: string): string {
   const mark = url.indexOf('?');
-  if (mark === -1) return url;
+  if (mark === -1) return safePath(url);
   const shown: string[] = [];
   for (const part of url.slice(mark + 1).split('&')) {
     if (part === '') continue;
@@ -53,9 +92,10 @@ export function safeUrl(url: string): string {
       shown.push(REDACTED);
       continue;
     }
-    shown.push(`${key}=${VISIBLE_QUERY_PARAMS.has(key) ? encodeURIComponent(value) : REDACTED}`);
+    const visible = VISIBLE_QUERY_PARAMS.has(key) && !LOOKS_SECRET.test(value);
+    shown.push(`${key}=${visible ? encodeURIComponent(value) : REDACTED}`);
   }
-  return `${url.slice(0, mark)}?${shown.join('&')}`;
+  return `${safePath(url.slice(0, mark))}?${shown.join('&')}`;
 }
 
 interface RequestLike {
@@ -70,6 +110,12 @@ interface RequestLike {
 // `detail`, which may hold a password hash or other user data: never logged.
 const ROW_DATA_FIELDS = ['detail', 'where', 'parameters', 'parameter'] as const;
 
+/** A header value for the log, with credential-shaped runs replaced. */
+export function scrubHeader(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return scrubSecrets(Array.isArray(value) ? value.join(', ') : String(value));
+}
+
 export const serializers = {
   err(error: unknown) {
     const serialized = stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
@@ -81,8 +127,8 @@ export const serializers = {
       method: request.method,
       url: safeUrl(request.url ?? ''),
       remoteAddress: request.ip ?? request.socket?.remoteAddress,
-      userAgent: request.headers?.['user-agent'],
-      origin: request.headers?.['origin'],
+      userAgent: scrubHeader(request.headers?.['user-agent']),
+      origin: scrubHeader(request.headers?.['origin']),
     };
   },
   res(reply: { statusCode?: number }) {

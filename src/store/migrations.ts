@@ -54,6 +54,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('users').dropColumn('role').execute();
     },
   },
+  // Single use of tickets across restarts on the embedded default (no Redis): see tickets/store-replay-guard.ts.
+  '0003_used_tickets': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('used_tickets')
+        .addColumn('jti', 'text', (col) => col.primaryKey())
+        .addColumn('expires_at', 'bigint', (col) => col.notNull())
+        .execute();
+      await db.schema.createIndex('used_tickets_expires_at').on('used_tickets').column('expires_at').execute();
+    },
+    async down(db: Kysely<unknown>) {
+      await db.schema.dropTable('used_tickets').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = {

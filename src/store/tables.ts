@@ -32,9 +32,18 @@ export interface SessionsTable {
   user_agent: string | null;
 }
 
+/** Ticket ids already used, when Redis is not configured (tickets/store-replay-guard.ts). */
+export interface UsedTicketsTable {
+  /** The ticket's random id (`jti`): not a credential on its own. */
+  jti: string;
+  /** The ticket's expiry: the row is purged after it. */
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
+  used_tickets: UsedTicketsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

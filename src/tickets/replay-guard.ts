@@ -4,7 +4,7 @@ export interface ReplayGuard {
   claim(jti: string, expiresAt: number): Promise<boolean>;
 }
 
-/** One process's memory: enough for the embedded default; Redis serves a cluster. */
+/** One process's memory, forgotten at a restart: for tests. The server uses the store (store-replay-guard.ts) or Redis. */
 export class MemoryReplayGuard implements ReplayGuard {
   readonly #used = new Map<string, number>();
   #nextSweep = 0;

@@ -109,16 +109,17 @@ describe('socket limits', () => {
     await sleep(50);
     const before = server.tessera.engine.connectionCount;
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const big = 'x'.repeat(128 * 1024);
+    // Under the 64 KiB limit, so that the reader gets every one.
+    const big = 'x'.repeat(16 * 1024);
     let published = 0;
     // The kernel's socket buffers take a few MB first; then the server's own buffer grows.
-    while (server.tessera.engine.connectionCount === before && published < 400) {
+    while (server.tessera.engine.connectionCount === before && published < 3000) {
       await announce(`big-${published}`, big);
       published++;
       await sleep(1);
     }
     assert.equal(server.tessera.engine.connectionCount, before - 1, `the slow consumer was dropped after ${published} announcements`);
-    console.log(`[slow consumer] dropped after ${published} announcements of 128 KiB`);
+    console.log(`[slow consumer] dropped after ${published} announcements of 16 KiB`);
     await announce('after-the-drop');
     published++;
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
@@ -131,6 +132,22 @@ describe('socket limits', () => {
     while ((await seen()) < published && Date.now() < deadline) await sleep(20);
     assert.equal(await seen(), published);
     assert.equal(reader.ws.readyState, WebSocket.OPEN);
+  });
+
+  test('WS_MAX_BUFFERED_BYTES: a message that would take a socket past the limit is not queued at all: the socket closes with 1013 instead', async () => {
+    const { http } = await signedUp();
+    const client = await connect(http);
+    const other = await connect((await signedUp()).http);
+    client.subscribe('s', ANNOUNCEMENTS);
+    other.subscribe('o', 'subscription { accountsUserCount }');
+    await sleep(50);
+    await announce('small');
+    assert.equal((await client.next((m) => m.id === 's')).payload.data.systemAnnouncements.id, 'small');
+    // A reading client, an empty buffer: but this one message alone is larger than the 64 KiB limit.
+    await announce('huge', 'y'.repeat(80 * 1024));
+    assert.deepEqual(await client.waitForClose(), { code: CloseCode.TryAgainLater, reason: CloseReason.slowConsumer });
+    assert.ok(!client.messages.some((m) => m.id === 's'), 'the oversized message never reached the client');
+    assert.equal(other.ws.readyState, WebSocket.OPEN, 'other sockets are untouched');
   });
 
   test('1,000 garbage frames from one client close it with 4400 and leave the other clients’ streams intact', async () => {

@@ -125,5 +125,65 @@ for (const { backend, skip } of await backends()) {
         await server.close();
       }
     });
+
+    it('a real ticket or session secret in a path segment, a query value, operationName, User-Agent or Origin is not logged', async () => {
+      const server = await startServer({ LOG_LEVEL: 'trace' }, backend);
+      try {
+        const client = new HttpClient(server.url);
+        await client.register(uniqueEmail(), 'Pw-path-z9x8c7v6b5');
+        const ticket = await client.ticket();
+        const secret = client.cookieHeader?.split('=')[1] as string;
+        assert.match(secret, /^[A-Za-z0-9_-]{43}$/, 'the cookie holds the session secret');
+        const secrets = new Map([
+          ['ticket', ticket],
+          ['ticket claims', ticket.split('.')[1] as string],
+          ['ticket signature', ticket.split('.')[2] as string],
+          ['session secret', secret],
+        ]);
+        const percent = (text: string) => `%${text.charCodeAt(0).toString(16).toUpperCase()}${text.slice(1)}`;
+        const urls = [
+          `/graphql/${ticket}`,
+          `/${secret}`,
+          `/graphql/${secret}/x`,
+          `/graphql/${ticket.replaceAll('.', '%2E')}`,
+          `/graphql/${percent(secret)}`,
+          `/graphql/${percent(ticket)}?operationName=Me`,
+          `/graphql?x=${ticket}`,
+          `/graphql?operationName=${secret}`,
+          `/graphql?operationName=${encodeURIComponent(ticket)}`,
+          `/graphql?query=${encodeURIComponent('{ accountsMe { user { id } } }')}&operationName=${secret}`,
+        ];
+        for (const url of urls) {
+          const response = await fetch(`${server.url}${url}`, { headers: { 'graphql-require-preflight': '1' } });
+          await response.arrayBuffer();
+        }
+        for (const operationName of [ticket, secret]) {
+          const response = await fetch(`${server.url}/graphql?operationName=${encodeURIComponent(operationName)}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'user-agent': `agent/${ticket}` },
+            body: JSON.stringify({ query: 'query Me { accountsMe { user { id } } }', operationName }),
+          });
+          await response.arrayBuffer();
+        }
+        // At the socket upgrade: a path that is not /graphql (404) and a foreign Origin (403) are logged.
+        for (const [url, origin] of [
+          [`${server.wsUrl}/${ticket}`, server.url],
+          [`${server.wsUrl}/${secret}?operationName=${secret}`, server.url],
+          [server.wsUrl, `https://${secret}.example`],
+        ] as const) {
+          const socket = await RawClient.open(url, { origin }).catch(() => undefined);
+          socket?.close();
+          await socket?.closed;
+        }
+        const text = server.logs.join('\n');
+        assert.ok(text.includes('websocket upgrade refused'), 'the refused upgrades were logged');
+        const requests = server.logs.map((line) => JSON.parse(line)).filter((line) => line.msg === 'request completed');
+        assert.equal(requests.length, urls.length + 2 + 2, 'every request was logged (and the register and the ticket)');
+        assertAbsent(server.logs, secrets);
+        assert.ok(requests.some((line) => line.req.url === '/graphql/[redacted]?operationName=Me'), 'the rest of the URL stays readable');
+      } finally {
+        await server.close();
+      }
+    });
   });
 }

@@ -39,6 +39,19 @@ describe('loadConfig', () => {
     assert.equal(config.maxResponseBytes, 1024 * 1024);
   });
 
+  it('has the documented HTTP and output-buffer limits, and refuses inconsistent ones', () => {
+    const config = loadConfig({});
+    assert.equal(config.httpRequestTimeoutMs, 30_000);
+    assert.equal(config.httpHeadersTimeoutMs, 10_000);
+    assert.equal(config.httpKeepAliveTimeoutMs, 10_000);
+    assert.equal(config.httpMaxConnectionsPerIp, 256);
+    assert.equal(config.wsMaxTotalBufferedBytes, 256 * 1024 * 1024);
+    assert.equal(loadConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' }).httpHeadersTimeoutMs, 5000, 'the headers default never exceeds the request timeout');
+    assert.match(refusal({ HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_HEADERS_TIMEOUT_MS: '6000' }).message, /HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS/);
+    assert.equal(refusal({ WS_MAX_TOTAL_BUFFERED_BYTES: '1000' }).variable, 'WS_MAX_TOTAL_BUFFERED_BYTES');
+    assert.equal(refusal({ HTTP_MAX_CONNECTIONS_PER_IP: '0' }).variable, 'HTTP_MAX_CONNECTIONS_PER_IP');
+  });
+
   it('derives the default ALLOWED_ORIGINS from PORT', () => {
     assert.deepEqual(loadConfig({ PORT: '8080' }).allowedOrigins, ['http://localhost:8080', 'http://127.0.0.1:8080']);
   });

@@ -1,7 +1,7 @@
 /** Logged URLs hide every query value but operationName, and anything where a name should be. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, REDACTED, safeUrl } from '../../src/logging/logger.js';
+import { createLogger, REDACTED, safeUrl, scrubSecrets } from '../../src/logging/logger.js';
 
 const R = REDACTED;
 
@@ -37,6 +37,33 @@ describe('safeUrl', () => {
   it('keeps access_token and password names but not their values', () => {
     const out = safeUrl('/x?access_token=s3cr3t-value&password=hunter22');
     assert.equal(out, `/x?access_token=${R}&password=${R}`);
+  });
+});
+
+describe('safeUrl: credential-shaped strings anywhere in the URL', () => {
+  const ticket = `t1.${Buffer.from(JSON.stringify({ sid: 'a'.repeat(22), uid: 'b'.repeat(22), exp: 1, jti: 'c'.repeat(22) })).toString('base64url')}.${'S'.repeat(43)}`;
+  const secret = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCd';
+
+  it('replaces a path segment holding a ticket or a session secret, plain or percent-encoded, and keeps the others', () => {
+    assert.equal(safeUrl(`/graphql/${ticket}`), `/graphql/${R}`);
+    assert.equal(safeUrl(`/${secret}/graphql`), `/${R}/graphql`);
+    assert.equal(safeUrl(`/graphql/${ticket.replaceAll('.', '%2E')}`), `/graphql/${R}`);
+    assert.equal(safeUrl(`/graphql/%41${secret.slice(1)}`), `/graphql/${R}`);
+    assert.equal(safeUrl(`/graphql/${secret}?operationName=Me`), `/graphql/${R}?operationName=Me`);
+    assert.equal(safeUrl('/assets/app.1a2b3c4d.js'), '/assets/app.1a2b3c4d.js');
+    assert.equal(safeUrl('/bad%zz/path'), '/bad%zz/path');
+  });
+
+  it('replaces an operationName that looks like a credential, keeps a real one', () => {
+    assert.equal(safeUrl(`/graphql?operationName=${secret}`), `/graphql?operationName=${R}`);
+    assert.equal(safeUrl(`/graphql?operationName=${encodeURIComponent(ticket)}`), `/graphql?operationName=${R}`);
+    assert.equal(safeUrl('/graphql?operationName=AccountsMe_2'), '/graphql?operationName=AccountsMe_2');
+  });
+
+  it('scrubSecrets leaves ordinary header values alone', () => {
+    assert.equal(scrubSecrets(`Mozilla/5.0 ${ticket} x`), `Mozilla/5.0 ${R} x`);
+    assert.equal(scrubSecrets(`https://${secret}.example`), `https://${R}.example`);
+    assert.equal(scrubSecrets('Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0'), 'Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0.0.0');
   });
 });
 

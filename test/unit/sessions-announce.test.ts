@@ -40,7 +40,7 @@ describe('Sessions: announcing ended sessions', () => {
     await sessions.end('s1');
     assert.deepEqual(events, [
       'local s1 session ended',
-      `publish ${Channels.revocations} ${JSON.stringify({ sessionIds: ['s1'], reason: 'session ended' })}`,
+      `publish ${Channels.revocations} ${JSON.stringify({ sessionIds: ['s1'], reason: 'session ended', endedAt: NOW })}`,
     ]);
     assert.equal(warnings.length, 0);
   });

@@ -6,7 +6,7 @@
 export enum CloseCode {
   /** The server is shutting down (or the client went away): reconnect, to another node if need be. */
   GoingAway = 1001,
-  /** A slow consumer (unread output over WS_MAX_BUFFERED_BYTES), or the store briefly unreachable: reconnect. */
+  /** A slow consumer (unread output over WS_MAX_BUFFERED_BYTES, or the most of all over WS_MAX_TOTAL_BUFFERED_BYTES), or the store briefly unreachable: reconnect. */
   TryAgainLater = 1013,
   /** A frame that is not a valid graphql-transport-ws message. */
   BadRequest = 4400,
@@ -35,6 +35,7 @@ export enum CloseCode {
 export const CloseReason = {
   goingAway: 'server shutting down',
   slowConsumer: 'slow consumer: output buffer limit exceeded',
+  outputBudget: 'slow consumer: server output budget exceeded',
   unavailable: 'service temporarily unavailable: try again',
   invalidMessage: 'invalid message',
   // The next four are worded as PROTOCOL.md words them.

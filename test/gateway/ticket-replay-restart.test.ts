@@ -1,0 +1,101 @@
+/**
+ * Single use of tickets survives a restart on the embedded default (no Redis):
+ * used ticket ids are kept in the store (SQLite file, or PostgreSQL) until the
+ * ticket expires, and purged after.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
+import { openStore } from '../../src/store/database.js';
+import { migrateToLatest } from '../../src/store/migrations.js';
+import { StoreReplayGuard } from '../../src/tickets/store-replay-guard.js';
+import { backends } from '../helpers/backends.js';
+import { HttpClient } from '../helpers/http-client.js';
+import { startServer } from '../helpers/server.js';
+import { RawClient } from '../helpers/ws-client.js';
+
+for (const { backend, skip } of await backends()) {
+  describe(`used tickets across a restart (${backend.name})`, { skip }, () => {
+    test('a ticket used before a restart is refused after it with 4403 "ticket already used"; a fresh one works', async () => {
+      const database = await backend.create();
+      try {
+        let server = await startServer({ DATABASE_URL: database.url });
+        const http = new HttpClient(server.url);
+        await http.register();
+        const ticket = await http.ticket();
+        const unused = await http.ticket();
+        const first = await RawClient.open(server.wsUrl);
+        await first.init({ token: ticket });
+        first.close();
+        await first.closed;
+        await server.close();
+
+        // The same database, a new process (and a new port).
+        server = await startServer({ DATABASE_URL: database.url });
+        try {
+          const replay = await RawClient.open(server.wsUrl);
+          replay.send({ type: 'connection_init', payload: { token: ticket } });
+          assert.deepEqual(await replay.waitForClose(), { code: CloseCode.Forbidden, reason: CloseReason.ticketReplayed });
+          // The session lives on, and a ticket not used before the restart still works once.
+          const fresh = await RawClient.open(server.wsUrl);
+          await fresh.init({ token: unused });
+          fresh.close();
+          const again = await RawClient.open(server.wsUrl);
+          again.send({ type: 'connection_init', payload: { token: unused } });
+          assert.deepEqual(await again.waitForClose(), { code: CloseCode.Forbidden, reason: CloseReason.ticketReplayed });
+        } finally {
+          await server.close();
+        }
+      } finally {
+        await database.drop();
+      }
+    });
+
+    test('the server purges the rows of expired tickets by itself: the table stays bounded', async () => {
+      const server = await startServer({ TICKET_TTL_SECONDS: '1' }, backend);
+      try {
+        const http = new HttpClient(server.url);
+        await http.register();
+        for (let i = 0; i < 3; i++) {
+          const client = await RawClient.open(server.wsUrl);
+          await client.init({ token: await http.ticket() });
+          client.close();
+        }
+        const count = async () =>
+          Number((await server.tessera.store.db.selectFrom('used_tickets').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        assert.equal(await count(), 3, 'each used ticket has its row');
+        // Expired after 1 s; the purge runs every TICKET_TTL_SECONDS (at least every second).
+        const deadline = Date.now() + 10_000;
+        while ((await count()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal(await count(), 0, 'purged once expired');
+      } finally {
+        await server.close();
+      }
+    });
+
+    test('StoreReplayGuard: insert-if-absent, one winner among concurrent claims, rows purged once expired', async () => {
+      const database = await backend.create();
+      const store = openStore(database.url, '/nonexistent');
+      try {
+        await migrateToLatest(store.db);
+        let now = 1_000_000;
+        const guard = new StoreReplayGuard(store.db, () => now);
+        assert.equal(await guard.claim('a', now + 60_000), true);
+        assert.equal(await guard.claim('a', now + 60_000), false);
+        const racing = await Promise.all(Array.from({ length: 10 }, () => guard.claim('b', now + 30_000)));
+        assert.equal(racing.filter(Boolean).length, 1, 'exactly one of ten concurrent claims wins');
+        const count = async () => Number((await store.db.selectFrom('used_tickets').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        assert.equal(await count(), 2);
+        now += 30_000;
+        assert.equal(await guard.purgeExpired(), 1, 'b expired');
+        assert.equal(await count(), 1);
+        now += 30_000;
+        assert.equal(await guard.purgeExpired(), 1, 'a expired');
+        assert.equal(await count(), 0);
+      } finally {
+        await store.close();
+        await database.drop();
+      }
+    });
+  });
+}
