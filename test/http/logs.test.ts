@@ -132,7 +132,7 @@ for (const { backend, skip } of await backends()) {
         const client = new HttpClient(server.url);
         await client.register(uniqueEmail(), 'Pw-path-z9x8c7v6b5');
         const ticket = await client.ticket();
-        const secret = client.cookieHeader?.split('=')[1] as string;
+        const secret = /(?:^|; )tessera_session=([^;]*)/.exec(client.cookieHeader ?? '')?.[1] as string;
         assert.match(secret, /^[A-Za-z0-9_-]{43}$/, 'the cookie holds the session secret');
         const secrets = new Map([
           ['ticket', ticket],
