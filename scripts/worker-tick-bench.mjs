@@ -21,6 +21,17 @@ import { Redis } from 'ioredis';
 import { RedisBus } from '../dist/src/pubsub/redis-bus.js';
 import { Publisher } from '../dist/src/pubsub/publisher.js';
 import { RedisPresence } from '../dist/src/cluster/presence.js';
+import { LocalLease } from '../dist/src/cluster/lease.js';
+import { Channels } from '../dist/src/pubsub/bus.js';
+import { MemoryBus } from '../dist/src/pubsub/memory-bus.js';
+import { UserCountWorker } from '../dist/src/workers/user-count-worker.js';
+import { UserCountDelivery } from '../dist/src/workers/user-count-delivery.js';
+import { userCountValue, newSeed } from '../dist/src/workers/user-count-value.js';
+import { Fanout } from '../dist/src/gateway/fanout/fanout.js';
+import { TopicRegistry } from '../dist/src/gateway/fanout/topic-registry.js';
+import { createSchema } from '../dist/src/graphql/schema.js';
+import { parse } from 'graphql';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const { values: args } = parseArgs({
   options: {
@@ -179,6 +190,116 @@ async function legacyBeat(topics) {
   commands.disconnect();
 }
 
+
+/**
+ * The current tick: the lease holder publishes one `{ tick, seed }` message; `nodes` subscriber
+ * connections stand for the cluster's nodes, to count what Redis sends them. Averaged over 20 ticks.
+ */
+async function currentTick(users) {
+  const nodes = Math.ceil(users / PER_NODE);
+  const publisherConnection = counted('publisher');
+  const subscribers = Array.from({ length: nodes }, (_, i) => counted(`node-${i}`));
+  await Promise.all([publisherConnection, ...subscribers].map((c) => c.ping()));
+  let received = 0;
+  const buses = subscribers.map((subscriber) => {
+    const bus = new RedisBus(publisherConnection, subscriber, prefix, () => {});
+    bus.subscribe(Channels.userCountTicks, () => (received += 1));
+    return bus;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const worker = new UserCountWorker({
+    publishTick: (message) => buses[0].publish(Channels.userCountTicks, message),
+    lease: new LocalLease(),
+    intervalMs: 10_000,
+    onError: (error) => console.error(error),
+  });
+  const TICKS = 20;
+  const before = snapshot([publisherConnection]);
+  const beforeNodes = snapshot(subscribers);
+  const started = performance.now();
+  for (let i = 0; i < TICKS; i++) await worker.tick();
+  const ms = (performance.now() - started) / TICKS;
+  while (received < TICKS * nodes) await new Promise((resolve) => setTimeout(resolve, 10));
+  const cost = delta([publisherConnection], before);
+  const toNodes = delta(subscribers, beforeNodes);
+  for (const c of [publisherConnection, ...subscribers]) c.disconnect();
+  return {
+    design: 'current',
+    what: 'tick',
+    users,
+    nodes,
+    ms: Math.round(ms * 100) / 100,
+    redisCommands: cost.commands / TICKS,
+    bytesToRedis: cost.out / TICKS,
+    bytesFromRedis: (cost.in + toNodes.in) / TICKS,
+    bytesToAllNodes: toNodes.in / TICKS,
+  };
+}
+
+/** The current heartbeat of a node with `topics` local topics, and its full re-sync (only after a reconnect). */
+async function currentBeat(topics) {
+  const commands = counted('beat');
+  await commands.ping();
+  let before = snapshot([commands]);
+  let started = performance.now();
+  const presence = new RedisPresence(commands, prefix, 'beat-node', () => topics, 3_600_000, (error) => console.error(error));
+  await presence.resync(); // the constructor's own re-sync is in flight too: wait for both
+  const resyncMs = (performance.now() - started) / 2;
+  const resync = delta([commands], before);
+  before = snapshot([commands]);
+  started = performance.now();
+  const BEATS = 20;
+  for (let i = 0; i < BEATS; i++) await presence.beat();
+  const ms = (performance.now() - started) / BEATS;
+  const cost = delta([commands], before);
+  await presence.close();
+  commands.disconnect();
+  return [
+    { design: 'current', what: 'heartbeat', localTopics: topics.length, ms: Math.round(ms * 100) / 100, redisCommands: cost.commands / BEATS, bytesToRedis: cost.out / BEATS, bytesFromRedis: cost.in / BEATS },
+    { design: 'current', what: 're-sync (after a reconnect only)', localTopics: topics.length, ms: Math.round(resyncMs * 10) / 10, redisCommands: resync.commands / 2, bytesToRedis: resync.out / 2, bytesFromRedis: resync.in / 2 },
+  ];
+}
+
+/**
+ * One node's side of a tick: `count` local user_count topics, one subscriber each, through the real
+ * fan-out (GraphQL execute + frame) into sinks that count frames. Averaged over 5 ticks.
+ */
+async function currentLocalDelivery(count) {
+  const schema = createSchema();
+  const registry = new TopicRegistry();
+  const fanout = new Fanout(schema, registry, { error: (o, m) => console.error(m, o) });
+  const document = parse('subscription { accountsUserCount }');
+  let frames = 0;
+  let bytes = 0;
+  const sink = { sendFrame: (frame) => ((frames += 1), (bytes += frame.length)) };
+  for (let i = 0; i < count; i++) {
+    const topic = `user_count:${randomUUID()}`;
+    const subscriber = { sink, prefix: '{"id":"1","type":"next","payload":', group: undefined };
+    registry.add(topic, `doc|${topic}`, { document, operationName: undefined, variables: undefined, context: {} }, subscriber);
+  }
+  const bus = new MemoryBus();
+  const delivery = new UserCountDelivery({ bus, localTopics: () => registry.topics(), deliver: (t, m) => fanout.deliver(t, m), onError: (e) => console.error(e) });
+  // The value function alone, for the split.
+  const seed = Buffer.from(newSeed(), 'hex');
+  const topics = [...registry.topics()];
+  let started = performance.now();
+  for (const topic of topics) userCountValue(seed, topic);
+  const hashMs = performance.now() - started;
+  const TICKS = 5;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  started = performance.now();
+  for (let i = 0; i < TICKS; i++) {
+    delivery.receive(JSON.stringify({ tick: i + 1, seed: newSeed() }));
+    await delivery.settled;
+  }
+  const ms = (performance.now() - started) / TICKS;
+  loop.disable();
+  delivery.close();
+  if (frames !== count * TICKS) throw new Error(`expected ${count * TICKS} frames, got ${frames}`);
+  return { design: 'current', what: 'local delivery (one node)', localTopics: count, ms: Math.round(ms), hashMs: Math.round(hashMs), maxEventLoopBlockMs: Math.round(loop.max / 1e6), redisCommands: 0, bytesToRedis: 0, bytesFromRedis: 0, frameBytes: bytes / TICKS };
+}
+
 const onSignal = () => {
   cleanup().finally(() => process.exit(130));
 };
@@ -194,15 +315,11 @@ try {
       await legacyTick(users);
     }
     if (DESIGNS.includes('current')) {
-      const { currentBeat, currentTick, currentLocalDelivery } = await import('./worker-tick-bench-current.mjs');
-      report(await currentBeat({ url, prefix, counted, snapshot, delta, topics: topicsOfFirstNode }));
-      report(await currentTick({ url, prefix, counted, snapshot, delta, users }));
+      for (const row of await currentBeat(topicsOfFirstNode)) report(row);
+      report(await currentTick(users));
     }
   }
-  if (DESIGNS.includes('current')) {
-    const { currentLocalDelivery } = await import('./worker-tick-bench-current.mjs');
-    report(await currentLocalDelivery({ url, prefix, counted, snapshot, delta, topics: LOCAL }));
-  }
+  if (DESIGNS.includes('current')) report(await currentLocalDelivery(LOCAL));
 } finally {
   await cleanup();
   admin.disconnect();
