@@ -20,8 +20,9 @@ import { Engine } from './gateway/engine.js';
 import { WsAdapter } from './gateway/ws-adapter.js';
 import { safeUrl } from './logging/logger.js';
 import { UserCountWorker } from './workers/user-count-worker.js';
+import { UserCountDelivery } from './workers/user-count-delivery.js';
 import type { Presence } from './cluster/presence.js';
-import type { Bus } from './pubsub/bus.js';
+import { type Bus, Channels } from './pubsub/bus.js';
 import { createInfrastructure } from './cluster/infrastructure.js';
 import { newNodeId } from './cluster/node-id.js';
 import { Publisher } from './pubsub/publisher.js';
@@ -184,11 +185,16 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     clientAddress: clientAddressResolver(config.trustProxy),
     metrics,
   });
-  const activePresence = infrastructure.presence(() => engine.activeTopics());
-  presence = activePresence;
+  presence = infrastructure.presence(() => engine.activeTopics());
+  // Every node turns the lease holder's one tick message into its local users' values.
+  const userCounts = new UserCountDelivery({
+    bus,
+    localTopics: () => engine.activeTopics(),
+    deliver: (topic, message) => engine.deliverLocal(topic, message),
+    onError: (error) => logger.warn({ err: error }, 'user-count tick not delivered'),
+  });
   const worker = new UserCountWorker({
-    publisher: services.publisher,
-    activeTopics: () => activePresence.activeTopics(),
+    publishTick: (message) => bus.publish(Channels.userCountTicks, message),
     lease: infrastructure.lease,
     intervalMs: config.userCountIntervalMs,
     onError: (error) => logger.warn({ err: error }, 'user-count tick failed'),
@@ -232,6 +238,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
         clearInterval(purge);
         stopLocalRevocations();
         await worker.stop();
+        userCounts.close();
         // Stop accepting and let in-flight requests finish, while the sockets get 1001.
         const httpClosed = http.close();
         // A keep-alive connection that was busy when closing began becomes idle once its

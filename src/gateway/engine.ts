@@ -267,6 +267,15 @@ export class Engine {
     this.#topicWatcher?.remove(emptied);
   }
 
+  /**
+   * Delivers `message` (JSON of the event) to this node's subscribers of `topic`, exactly as a
+   * bus message for the topic is delivered; nothing when it has none. For events derived on
+   * every node rather than carried by the bus (the user-count worker's values).
+   */
+  deliverLocal(topic: string, message: string): void {
+    this.#fanout.deliver(topic, message);
+  }
+
   /** Topics with at least one local subscriber. */
   activeTopics(): IterableIterator<string> {
     return this.#registry.topics();

@@ -1,19 +1,29 @@
 /**
  * The seed's worker: every interval, a random integer 1..10 to the
  * `user_count:<id>` topic of every user with a live subscription. In a
- * cluster only the holder of the lease publishes; the others check the lease
+ * cluster only the holder of the lease ticks; the others check the lease
  * four times per interval and take over within two intervals if it lapses.
+ *
+ * A tick is ONE bus message for the whole cluster, `{ tick, seed }` on
+ * {@link Channels.userCountTicks}, with a fresh 128-bit seed; every node
+ * derives its local users' values from the seed (user-count-delivery.ts,
+ * user-count-value.ts). So the holder needs no list of users, Redis carries
+ * one message per tick, and a node's work is O(its local topics).
  */
-import { randomInt } from 'node:crypto';
 import type { Lease } from '../cluster/lease.js';
-import type { Publisher } from '../pubsub/publisher.js';
+import { newSeed } from './user-count-value.js';
 
-const PREFIX = 'user_count:';
+/** What the lease holder publishes each tick. */
+export interface UserCountTick {
+  /** This holder's tick count (for logs; a new holder starts again at 1). */
+  readonly tick: number;
+  /** 32 hex digits: 128 random bits, fresh every tick. */
+  readonly seed: string;
+}
 
 export interface UserCountWorkerOptions {
-  readonly publisher: Publisher;
-  /** Topics with a live subscriber (in this process; with Redis, in the cluster). */
-  readonly activeTopics: () => Promise<Iterable<string>>;
+  /** Sends one tick message to every node (the bus, on Channels.userCountTicks). */
+  readonly publishTick: (message: string) => Promise<void>;
   readonly lease: Lease;
   /** 0 turns the worker off. */
   readonly intervalMs: number;
@@ -75,14 +85,11 @@ export class UserCountWorker {
     }
   }
 
-  /** Publishes one value to each active user's topic; resolves how many. */
-  async tick(): Promise<number> {
+  /** Publishes one tick message, with a fresh seed; resolves what it published. */
+  async tick(): Promise<UserCountTick> {
     this.#ticks += 1;
-    const publishes: Promise<void>[] = [];
-    for (const topic of await this.options.activeTopics()) {
-      if (topic.startsWith(PREFIX)) publishes.push(this.options.publisher.publish(topic, randomInt(1, 11)));
-    }
-    await Promise.all(publishes);
-    return publishes.length;
+    const tick: UserCountTick = { tick: this.#ticks, seed: newSeed() };
+    await this.options.publishTick(JSON.stringify(tick));
+    return tick;
   }
 }

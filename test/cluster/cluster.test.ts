@@ -129,6 +129,38 @@ describe('a cluster of three processes on PostgreSQL and Redis', { skip }, () =>
     first.close();
   });
 
+  it('gives a user with sockets on two processes the same value on both in each tick', async () => {
+    const [a, b] = nodes as [TesseraProcess, TesseraProcess];
+    const user = await signedIn(a);
+    const onB = new HttpClient(b.url);
+    for (const [name, value] of user.cookies) onB.cookies.set(name, value);
+    const sockets = [await subscribed(a, await user.ticket(), 'subscription { accountsUserCount }'), await subscribed(b, await onB.ticket(), 'subscription { accountsUserCount }')];
+    await Promise.all(sockets.map((socket) => socket.next((m) => m.type === 'next', INTERVAL_MS * 6)));
+    // Arrivals from now on, with their times: a tick reaches both processes within a few ms of each other.
+    const arrivals = sockets.map((socket) => {
+      const seen: { at: number; value: number }[] = [];
+      socket.ws.on('message', (data) => {
+        const message = JSON.parse(data.toString());
+        if (message.type === 'next') seen.push({ at: Date.now(), value: message.payload.data.accountsUserCount });
+      });
+      return seen;
+    });
+    await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 8));
+    const [onA, onBs] = arrivals as [{ at: number; value: number }[], { at: number; value: number }[]];
+    const pairs = onA.flatMap((x) => {
+      const y = onBs.find((candidate) => Math.abs(candidate.at - x.at) < INTERVAL_MS / 2);
+      return y === undefined ? [] : [[x.value, y.value] as const];
+    });
+    console.log(`# ${pairs.length} ticks seen on both processes: ${pairs.map(([x, y]) => `${x}/${y}`).join(' ')}`);
+    assert.ok(pairs.length >= 5, `${pairs.length} ticks paired of ${onA.length} on A and ${onBs.length} on B`);
+    for (const [x, y] of pairs) {
+      assert.ok(Number.isInteger(x) && x >= 1 && x <= 10, `value ${x} in 1..10`);
+      assert.equal(x, y, 'the same value on both processes in one tick');
+    }
+    assert.ok(new Set(pairs.map(([x]) => x)).size >= 2, 'the value changes between ticks');
+    for (const socket of sockets) socket.close();
+  });
+
   it('ticks the user-count worker once per interval across the cluster, and fails over when its holder dies', async () => {
     const holderPid = await (async () => {
       for (;;) {
