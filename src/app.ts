@@ -194,7 +194,10 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     onError: (error) => logger.warn({ err: error }, 'user-count tick not delivered'),
   });
   const worker = new UserCountWorker({
-    publishTick: (message) => bus.publish(Channels.userCountTicks, message),
+    publishTick: async (message) => {
+      await bus.publish(Channels.userCountTicks, message);
+      metrics.published(); // one event per tick, for every user at once
+    },
     lease: infrastructure.lease,
     intervalMs: config.userCountIntervalMs,
     onError: (error) => logger.warn({ err: error }, 'user-count tick failed'),
