@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
 import { NextPayload } from '../../src/gateway/fanout/next-payload.js';
 import { nextPrefix } from '../../src/gateway/protocol/frames.js';
-import { frameHead, writeFrame } from '../../src/gateway/protocol/frame-writer.js';
+import { frameHead, SHARE_PAYLOAD_FROM, writeFrame } from '../../src/gateway/protocol/frame-writer.js';
 import { checkWs, installedWsVersion, writeNext, WS_TESTED_VERSION, wsProblem } from '../../src/gateway/ws-next-writer.js';
 
 /** Decodes one unmasked frame: FIN+opcode byte, body length and body. */
@@ -71,14 +71,23 @@ describe('frame heads', () => {
     });
   }
 
-  test('writeFrame writes the head then the payload, corked around both', () => {
+  test(`writeFrame: a payload of ${SHARE_PAYLOAD_FROM} bytes or more is written after the head, corked around both, not copied`, () => {
     const socket = new RecordingSocket();
-    const head = Buffer.from('head');
-    const payload = Buffer.from('payload');
+    const head = frameHead('{"id":"1","type":"next","payload":', SHARE_PAYLOAD_FROM);
+    const payload = Buffer.alloc(SHARE_PAYLOAD_FROM, 'a');
     writeFrame(socket, head, payload);
     assert.deepEqual(socket.calls, ['cork', 'write', 'write', 'uncork']);
     assert.equal(socket.chunks[0], head);
     assert.equal(socket.chunks[1], payload);
+  });
+
+  test('writeFrame: a smaller payload is copied after the head into one frame, one write', () => {
+    const socket = new RecordingSocket();
+    const prefix = '{"id":"1","type":"next","payload":';
+    const payload = Buffer.alloc(SHARE_PAYLOAD_FROM - 1, 'b');
+    writeFrame(socket, frameHead(prefix, payload.length), payload);
+    assert.deepEqual(socket.calls, ['write']);
+    assert.equal(decode(socket.chunks[0]!).body, prefix + payload.toString());
   });
 });
 
@@ -102,6 +111,15 @@ describe('the shared payload', () => {
     // Subscribers with the previous one's prefix share its head too: here one head per long id
     // (100), each followed by one for "1" again (100); never one per subscriber.
     assert.equal(heads.size, 200);
+  });
+
+  test('a payload under the sharing size is copied per subscriber, into one frame of its own', () => {
+    const payload = new NextPayload(JSON.stringify({ data: { message: 's'.repeat(100) } }));
+    const { ws } = fakeWs();
+    const sockets = [new RecordingSocket(), new RecordingSocket()];
+    for (const socket of sockets) writeNext(ws, socket as unknown as Duplex, nextPrefix('1'), payload);
+    assert.notEqual(sockets[0]!.chunks[0], sockets[1]!.chunks[0]);
+    for (const socket of sockets) assert.deepEqual(JSON.parse(decode(socket.chunks[0]!).body).payload, { data: { message: 's'.repeat(100) } });
   });
 
   test('when ws has queued frames (a busy sender), the frame goes behind them through ws.send', () => {

@@ -5,7 +5,8 @@ import { frameHead } from '../protocol/frame-writer.js';
  * JSON text after the subscriber's own prefix (see frames.ts), and the same
  * text as UTF-8 bytes, encoded once on first use. A transport writes a small
  * head of its own and then these bytes, the same Buffer for every subscriber
- * (see protocol/frame-writer.ts): neither encoded nor copied per subscriber.
+ * (see protocol/frame-writer.ts): never encoded per subscriber, and not copied
+ * either unless smaller than a few kilobytes.
  */
 export class NextPayload {
   /** The payload JSON and the frame's closing `}`: a frame is `prefix + tail`. */
