@@ -19,6 +19,7 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { NextPayload } from './fanout/next-payload.js';
 import { writeFrame } from './protocol/frame-writer.js';
+import { StartupError } from '../startup-errors.js';
 
 /** The `ws` release the writer is tested with; package.json pins exactly this one. */
 export const WS_TESTED_VERSION = '8.23.0';
@@ -49,10 +50,10 @@ export function installedWsVersion(): string {
   return (createRequire(import.meta.url)('ws/package.json') as { version: string }).version;
 }
 
-/** Throws, at start-up, when the writer cannot run with this server (see {@link wsProblem}). */
+/** Throws a StartupError (one plain line on stderr from `main`) when the writer cannot run with this server (see {@link wsProblem}). */
 export function checkWs(wss: WebSocketServer, installedVersion = installedWsVersion()): void {
   const problem = wsProblem(installedVersion, (wss.options as { perMessageDeflate?: unknown }).perMessageDeflate);
-  if (problem !== undefined) throw new Error(`WebSocket server misconfigured: ${problem}`);
+  if (problem !== undefined) throw new StartupError(`WebSocket server misconfigured: ${problem}`);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { NextPayload } from '../../src/gateway/fanout/next-payload.js';
 import { nextPrefix } from '../../src/gateway/protocol/frames.js';
 import { frameHead, SHARE_PAYLOAD_FROM, writeFrame } from '../../src/gateway/protocol/frame-writer.js';
+import { StartupError } from '../../src/startup-errors.js';
 import { checkWs, installedWsVersion, writeNext, WS_TESTED_VERSION, wsProblem } from '../../src/gateway/ws-next-writer.js';
 
 /** Decodes one unmasked frame: FIN+opcode byte, body length and body. */
@@ -145,13 +146,20 @@ describe('the ws the writer runs with', () => {
 
   test('another ws version is refused with a clear reason', () => {
     assert.match(wsProblem('8.24.0', false) ?? '', /ws 8\.24\.0 is installed, but the fan-out writer is tested with ws 8\.23\.0/);
+    const wss = new WebSocketServer({ noServer: true });
+    assert.throws(() => checkWs(wss, '8.24.0'), StartupError);
+    wss.close();
     assert.equal(wsProblem(WS_TESTED_VERSION, false), undefined);
   });
 
   test('a WebSocketServer with permessage-deflate on is refused at start-up', () => {
     for (const perMessageDeflate of [true, { threshold: 0 }]) {
       const wss = new WebSocketServer({ noServer: true, perMessageDeflate });
-      assert.throws(() => checkWs(wss), /WebSocket server misconfigured: permessage-deflate is enabled/);
+      assert.throws(() => checkWs(wss), (error: unknown) => {
+        assert.ok(error instanceof StartupError, 'printed by main as one line');
+        assert.match(error.message, /WebSocket server misconfigured: permessage-deflate is enabled.*it must stay off \(perMessageDeflate: false\)/);
+        return true;
+      });
       wss.close();
     }
     for (const options of [{ noServer: true, perMessageDeflate: false }, { noServer: true }]) {
