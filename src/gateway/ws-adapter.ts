@@ -13,6 +13,7 @@ import type { Engine } from './engine.js';
 import type { NextPayload, NextWriter } from './fanout/next-payload.js';
 import { SUBPROTOCOL } from './protocol/messages.js';
 import { checkUpgrade } from './upgrade/upgrade-checks.js';
+import { checkWs, writeNext } from './ws-next-writer.js';
 import type { Transport } from './transport.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { type Metrics, NO_METRICS } from '../metrics/metrics.js';
@@ -55,37 +56,10 @@ function refuse(socket: Duplex, status: number, reason: string): void {
 }
 
 /**
- * The unmasked, final WebSocket text frame (RFC 6455 §5.2) carrying `prefix`
- * followed by `tail`, in one buffer: one write, one syscall, and the shared
- * tail copied rather than encoded again for every subscriber.
- */
-function textFrame(prefix: string, tail: Buffer): Buffer {
-  const prefixBytes = Buffer.byteLength(prefix);
-  const length = prefixBytes + tail.length;
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = 0x81; // FIN, opcode 1 (text)
-  if (header === 2) {
-    frame[1] = length;
-  } else if (header === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
-  }
-  frame.write(prefix, header, prefixBytes, 'utf8');
-  tail.copy(frame, header + prefixBytes);
-  return frame;
-}
-
-/**
  * A `ws` socket as the engine's Transport. Control frames go through `ws`;
- * fan-out `next` frames are written pre-framed straight to the TCP socket
- * that `ws` writes to. That keeps their order with ws's own frames because
- * ws writes synchronously when it does not compress (perMessageDeflate is off)
- * and Tessera sends no Blobs: its sender never queues.
+ * fan-out `next` frames are written straight to the TCP socket that `ws`
+ * writes to, as a small head and the payload shared by all subscribers
+ * (ws-next-writer.ts says why that keeps their order with ws's own frames).
  */
 class WsTransport implements Transport, NextWriter {
   /** What the server closed with, if it closed first (the 'close' event reports the peer's echo). */
@@ -103,7 +77,7 @@ class WsTransport implements Transport, NextWriter {
   sendNext(prefix: string, payload: NextPayload): void {
     // ws.send drops data once the socket is closing; so does this.
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.socket.write(textFrame(prefix, payload.bytes));
+    writeNext(this.ws, this.socket, prefix, payload);
   }
 
   close(code: number, reason: string): void {
@@ -182,6 +156,8 @@ export class WsAdapter {
       // to a client that offered one makes it fail the handshake, and it never sees a code).
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : (protocols.values().next().value ?? false)),
     });
+    // The writer of next frames needs the tested ws and no compression: a clear error now, not corrupt frames later.
+    checkWs(this.#wss);
     this.#onUpgrade = (request, socket, head) => this.#upgrade(request, socket, head);
     options.server.on('upgrade', this.#onUpgrade);
     if (options.keepAliveMs > 0) {
