@@ -22,6 +22,7 @@ import { handlePing } from './handlers/ping.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { CloseCode, CloseReason } from './protocol/close-codes.js';
 import { type ClientMessage, parseClientMessage, ProtocolError, SUBPROTOCOL } from './protocol/messages.js';
+import { MessageSlicer } from './message-slicer.js';
 import { SessionWatch } from './session-watch.js';
 import { SingleTimer } from './timers/single-timer.js';
 import type { Transport, UpgradeInfo } from './transport.js';
@@ -38,6 +39,11 @@ export interface EngineLimits {
   readonly sessionRecheckMs?: number;
   /** MAX_RESPONSE_BYTES: a query or mutation result over it is refused with RESPONSE_TOO_LARGE. */
   readonly maxResponseBytes: number;
+  /**
+   * Time the client messages of one event-loop turn may take before the rest wait
+   * for later turns (their sockets paused meanwhile), in ms; 10 by default.
+   */
+  readonly messageSliceMs?: number;
 }
 
 export interface EngineLog {
@@ -86,6 +92,7 @@ export class Engine {
   // A group's subscription field, found once per document (documents are shared by the document cache).
   readonly #fieldOf = new WeakMap<DocumentNode, string>();
   readonly #outputBudget: OutputBudget | undefined;
+  readonly #slicer: MessageSlicer<Connection>;
 
   constructor(options: EngineOptions) {
     this.schema = options.schema;
@@ -97,6 +104,12 @@ export class Engine {
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
     this.#metrics = options.metrics ?? NO_METRICS;
+    this.#slicer = new MessageSlicer<Connection>({
+      handle: (connection, text) => this.#receiveNow(connection, text),
+      pause: (connection) => connection.transport.pause?.(),
+      resume: (connection) => connection.transport.resume?.(),
+      budgetMs: options.limits.messageSliceMs ?? 10,
+    });
     const total = options.limits.maxTotalBufferedBytes;
     this.#outputBudget = total === undefined ? undefined : new OutputBudget(total);
     this.#fanout = new Fanout(this.schema, this.#registry, this.log, this.#metrics);
@@ -156,8 +169,12 @@ export class Engine {
     return connection;
   }
 
-  /** One text frame from the client. */
+  /** One text frame from the client: handled now, or in a later turn when this one is spent (see message-slicer.ts). */
   receive(connection: Connection, text: string): void {
+    this.#slicer.push(connection, text);
+  }
+
+  #receiveNow(connection: Connection, text: string): void {
     if (!connection.isOpen) return;
     if (!connection.takeMessageToken(Date.now())) {
       connection.close(CloseCode.TooManyRequests, CloseReason.tooManyMessages);

@@ -4,6 +4,9 @@ export interface Transport {
   close(code: number, reason: string): void;
   /** Bytes queued for sending and not yet written to the network. */
   readonly bufferedAmount: number;
+  /** Stops reading the client's messages until {@link resume} (backpressure); optional. */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** What the upgrade request told us; the request itself is not kept. */

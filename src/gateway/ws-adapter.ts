@@ -74,6 +74,14 @@ class WsTransport implements Transport, NextWriter {
     this.ws.send(frame);
   }
 
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
   sendNext(prefix: string, payload: NextPayload): void {
     // ws.send drops data once the socket is closing; so does this.
     if (this.ws.readyState !== WebSocket.OPEN) return;
