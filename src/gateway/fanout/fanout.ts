@@ -2,12 +2,14 @@
  * Delivers one published event to every local subscriber of its topic:
  * executes the selection once per group (document, variables, scope),
  * serializes the payload once, and sends each subscriber its own id spliced
- * into that payload. Every peer (graphql-ws, Yoga, Mercurius) executes and
+ * into that payload. A group selecting just a leaf field that is the event
+ * skips `execute` (leaf-result.ts). Every peer (graphql-ws, Yoga, Mercurius) executes and
  * stringifies once per subscriber instead.
  */
 import { execute, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { type ErrorLog, formatErrors } from '../../graphql/format-errors.js';
 import { type Metrics, NO_METRICS } from '../../metrics/metrics.js';
+import { leafPlan, leafResultJson } from './leaf-result.js';
 import { NextPayload } from './next-payload.js';
 import type { Group, TopicRegistry } from './topic-registry.js';
 
@@ -32,6 +34,12 @@ export class Fanout {
       return;
     }
     for (const group of groups) {
+      const leaf = (group.leaf ??= leafPlan(this.schema, group.document, group.operationName) ?? null);
+      const json = leaf === null ? undefined : leafResultJson(leaf, event);
+      if (json !== undefined) {
+        this.#sendPayload(group, json);
+        continue;
+      }
       const result = execute({
         schema: this.schema,
         document: group.document,
@@ -56,6 +64,10 @@ export class Fanout {
       result.errors === undefined
         ? JSON.stringify(result)
         : JSON.stringify({ ...result, errors: formatErrors(result.errors as GraphQLError[], this.log).errors });
+    this.#sendPayload(group, payload);
+  }
+
+  #sendPayload(group: Group, payload: string): void {
     const next = new NextPayload(payload);
     // Counted as sent to every member. A prefix is counted in characters: bytes for the ASCII ids clients use.
     let sent = 0;

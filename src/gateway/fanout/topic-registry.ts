@@ -4,6 +4,7 @@
  */
 import type { DocumentNode } from 'graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
+import type { LeafPlan } from './leaf-result.js';
 import type { NextPayload } from './next-payload.js';
 
 /** Where a group's frames go: one subscription of one connection. */
@@ -35,6 +36,8 @@ export interface Group extends GroupSpec {
   readonly topic: string;
   readonly key: string;
   readonly subscribers: Set<Subscriber>;
+  /** The fan-out's fast path for this group (leaf-result.ts): null when it has none, undefined until looked for. */
+  leaf: LeafPlan | null | undefined;
 }
 
 export class TopicRegistry {
@@ -50,7 +53,7 @@ export class TopicRegistry {
     }
     let group = groups.get(key);
     if (group === undefined) {
-      group = { ...spec, topic, key, subscribers: new Set() };
+      group = { ...spec, topic, key, subscribers: new Set(), leaf: undefined };
       groups.set(key, group);
     }
     group.subscribers.add(subscriber);
