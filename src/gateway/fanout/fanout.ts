@@ -80,6 +80,6 @@ export class Fanout {
       sent += 1;
       prefixBytes += subscriber.prefix.length;
     }
-    if (this.metrics.enabled) this.metrics.delivered(sent, prefixBytes + sent * next.bytes.length);
+    if (this.metrics.enabled) this.metrics.delivered(sent, prefixBytes + sent * next.byteLength);
   }
 }
