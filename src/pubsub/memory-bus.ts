@@ -4,18 +4,20 @@ import type { Bus, Listener } from './bus.js';
 const DONE: Promise<void> = Promise.resolve();
 
 export class MemoryBus implements Bus {
-  readonly #channels = new Map<string, Set<Listener>>();
-  // The messages published since the last delivery, as listener set, message, listener set, …:
+  // A channel's one listener itself, a Set from the second on: most channels are one
+  // subscription topic with one listener (the engine's), and a Set per topic is heap per socket.
+  readonly #channels = new Map<string, Listener | Set<Listener>>();
+  // The messages published since the last delivery, as channel, listeners, message, …:
   // delivered together, in publish order, in one microtask. A round of thousands of per-user
   // publishes then costs one promise, not an async call and a microtask each.
-  #queue: (Set<Listener> | string)[] = [];
+  #queue: (Listener | Set<Listener> | string)[] = [];
   #delivery: Promise<void> | undefined;
 
   /** Resolves once the message was handed to every listener (with every other message of this turn). */
   publish(channel: string, message: string): Promise<void> {
     const listeners = this.#channels.get(channel);
     if (listeners === undefined) return DONE;
-    this.#queue.push(listeners, message);
+    this.#queue.push(channel, listeners, message);
     return (this.#delivery ??= DONE.then(() => this.#deliver()));
   }
 
@@ -24,11 +26,15 @@ export class MemoryBus implements Bus {
     this.#queue = [];
     this.#delivery = undefined;
     let failure: { error: unknown } | undefined;
-    for (let i = 0; i < queue.length; i += 2) {
-      const listeners = queue[i] as Set<Listener>;
-      const message = queue[i + 1] as string;
+    for (let i = 0; i < queue.length; i += 3) {
+      const listeners = queue[i + 1] as Listener | Set<Listener>;
+      const message = queue[i + 2] as string;
       try {
-        if (listeners.size === 1) {
+        if (typeof listeners === 'function') {
+          // Unless it stopped listening since the publish (a Set would have lost it too).
+          const now = this.#channels.get(queue[i] as string);
+          if (now === listeners || (now instanceof Set && now.has(listeners))) listeners(message);
+        } else if (listeners.size === 1) {
           // The one listener, without copying the set (a listener added meanwhile is not called, as below).
           for (const listener of listeners) {
             listener(message);
@@ -46,17 +52,18 @@ export class MemoryBus implements Bus {
   }
 
   subscribe(channel: string, listener: Listener): () => void {
-    let listeners = this.#channels.get(channel);
-    if (listeners === undefined) {
-      listeners = new Set();
-      this.#channels.set(channel, listeners);
-    }
-    listeners.add(listener);
+    const listeners = this.#channels.get(channel);
+    if (listeners === undefined) this.#channels.set(channel, listener);
+    else if (listeners instanceof Set) listeners.add(listener);
+    else if (listeners !== listener) this.#channels.set(channel, new Set([listeners, listener]));
     return () => {
       const current = this.#channels.get(channel);
-      if (current === undefined) return;
-      current.delete(listener);
-      if (current.size === 0) this.#channels.delete(channel);
+      if (current === listener) {
+        this.#channels.delete(channel);
+      } else if (current instanceof Set) {
+        current.delete(listener);
+        if (current.size === 0) this.#channels.delete(channel);
+      }
     };
   }
 

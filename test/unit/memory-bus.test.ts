@@ -36,6 +36,29 @@ describe('MemoryBus', () => {
     assert.deepEqual(got, ['first:1', 'late:2']);
   });
 
+  test('a listener that stops between the publish and the delivery is not called; the others still are', async () => {
+    const bus = new MemoryBus();
+    const got: string[] = [];
+    const stopAlone = bus.subscribe('alone', (message) => got.push(`alone:${message}`));
+    const listener = (message: string) => got.push(`x:${message}`);
+    const stopX = bus.subscribe('pair', listener);
+    bus.subscribe('pair', listener); // the same listener twice is one listener, as in a Set
+    bus.subscribe('pair', (message) => got.push(`y:${message}`));
+    const sent = [bus.publish('alone', '1'), bus.publish('pair', '2')];
+    stopAlone();
+    stopX();
+    await Promise.all(sent);
+    assert.deepEqual(got, ['y:2']);
+    await bus.publish('alone', '3');
+    assert.deepEqual(got, ['y:2'], 'no listener left on the channel');
+    const stopAgain = bus.subscribe('alone', (message) => got.push(`again:${message}`));
+    await bus.publish('alone', '4');
+    stopAgain();
+    stopAgain();
+    await bus.publish('alone', '5');
+    assert.deepEqual(got, ['y:2', 'again:4']);
+  });
+
   test("a throwing listener: every other message of the turn is still delivered, and the turn's publishes reject", async () => {
     const bus = new MemoryBus();
     const got: string[] = [];
