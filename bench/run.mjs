@@ -274,6 +274,9 @@ async function benchOne(name, n, clients, options) {
       await sleep(300); // the last subscribe frames
       await warmUp(server, 'peruser', n, perUser.withSubscribers);
       const subscribed = await server.request('usage', { gc: true });
+      if (options.heapSnapshot !== undefined) {
+        await server.request('snapshot', { path: join(options.heapSnapshot, `${name}-${n}-peruser.heapsnapshot`) });
+      }
       result.peruser = await runRounds(server, clients, 'peruser', n, rounds, perUser.withSubscribers, perUser.ok);
       // Heap and RSS per per-user subscribed connection, as `memory` has them for the broadcast ones.
       result.peruser.heapKBPerConnection = (subscribed.memory.heapUsed - before.memory.heapUsed) / 1024 / Math.max(1, perUser.ok);
