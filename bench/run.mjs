@@ -269,9 +269,18 @@ async function benchOne(name, n, clients, options) {
     // 4: per user, on fresh connections.
     if (options.scenarios.includes('peruser')) {
       const { tokens: again } = await server.request('tickets', { n });
+      const before = await server.request('usage', { gc: true });
       const perUser = await connectAll(server, clients, again, 'peruser', options);
+      await sleep(300); // the last subscribe frames
       await warmUp(server, 'peruser', n, perUser.withSubscribers);
+      const subscribed = await server.request('usage', { gc: true });
+      if (options.heapSnapshot !== undefined) {
+        await server.request('snapshot', { path: join(options.heapSnapshot, `${name}-${n}-peruser.heapsnapshot`) });
+      }
       result.peruser = await runRounds(server, clients, 'peruser', n, rounds, perUser.withSubscribers, perUser.ok);
+      // Heap and RSS per per-user subscribed connection, as `memory` has them for the broadcast ones.
+      result.peruser.heapKBPerConnection = (subscribed.memory.heapUsed - before.memory.heapUsed) / 1024 / Math.max(1, perUser.ok);
+      result.peruser.rssKBPerConnection = (subscribed.memory.rss - before.memory.rss) / 1024 / Math.max(1, perUser.ok);
       await closeAll(clients);
     }
   } catch (error) {

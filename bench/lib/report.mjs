@@ -38,6 +38,7 @@ export function evaluate(results) {
         connectCpu: ratio(r.connect?.serverCpuUsPerConnection, floor?.connect?.serverCpuUsPerConnection),
         heap: ratio(r.memory?.heapKBPerConnection, floor?.memory?.heapKBPerConnection),
         rss: ratio(r.memory?.rssKBPerConnection, floor?.memory?.rssKBPerConnection),
+        peruserHeap: ratio(r.peruser?.heapKBPerConnection, floor?.peruser?.heapKBPerConnection),
       };
     }
     const tessera = at('tessera');
@@ -95,10 +96,11 @@ export function printReport(report) {
     const rows = [[
       'server', 'bcast µs/del', '×floor', 'user µs/del', '×floor', 'conn µs', '×floor', 'conn/s', 'heap KB', '×raw', 'RSS KB', '×raw',
       'bcast p50/p99/max ms', 'user p50/p99/max ms', 'bcast last ms', 'bcast del/s', 'user del/s', 'loadgen µs/del',
+      'user heap KB', '×raw',
     ]];
     for (const r of results.filter((x) => x.n === n)) {
       if (r.error !== undefined) {
-        rows.push([r.server, `failed: ${r.error.slice(0, 60)}`, ...Array(16).fill('')]);
+        rows.push([r.server, `failed: ${r.error.slice(0, 60)}`, ...Array(18).fill('')]);
         continue;
       }
       const q = ratios[r.server] ?? {};
@@ -115,6 +117,7 @@ export function printReport(report) {
         f(r.broadcast?.timeToLastMs.mean),
         f(r.broadcast?.deliveriesPerSecond, 0), f(r.peruser?.deliveriesPerSecond, 0),
         f(r.broadcast?.clientCpuUsPerDelivery),
+        f(r.peruser?.heapKBPerConnection), x(q.peruserHeap),
       ]);
     }
     out.push(table(rows));

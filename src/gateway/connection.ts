@@ -73,7 +73,7 @@ export class Connection implements SubscriberSink, BudgetedOutput {
   sendNext(prefix: string, payload: NextPayload): void {
     if (this.state === 'closed') return;
     const room = this.limits.maxBufferedBytes - FRAME_OVERHEAD - this.transport.bufferedAmount;
-    if (payload.bytes.length + prefix.length * 3 > room && payload.bytes.length + Buffer.byteLength(prefix) > room) {
+    if (payload.byteLength + prefix.length * 3 > room && payload.byteLength + Buffer.byteLength(prefix) > room) {
       this.#closeSlow();
       return;
     }

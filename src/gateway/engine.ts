@@ -15,7 +15,7 @@ import type { SocketAuthenticator } from './auth/socket-authenticator.js';
 import { Connection } from './connection.js';
 import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
-import { type GroupSpec, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
+import { type GroupSpec, memberCount, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
 import { handleComplete } from './handlers/complete.js';
 import { handleConnectionInit } from './handlers/connection-init.js';
 import { handlePing } from './handlers/ping.js';
@@ -311,7 +311,7 @@ export class Engine {
     for (const group of this.#registry.allGroups()) {
       fanoutGroups += 1;
       const field = this.#subscriptionField(group.document, group.operationName);
-      subscriptionsByField.set(field, (subscriptionsByField.get(field) ?? 0) + group.subscribers.size);
+      subscriptionsByField.set(field, (subscriptionsByField.get(field) ?? 0) + memberCount(group));
     }
     return { sockets: this.#connections.size, authenticatedSockets, fanoutGroups, topics: this.#registry.topicCount, subscriptionsByField };
   }

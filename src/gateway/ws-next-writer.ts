@@ -58,7 +58,8 @@ export function checkWs(wss: WebSocketServer, installedVersion = installedWsVers
 
 /**
  * Writes the `next` frame `prefix + payload` to an open `ws` socket: the payload's shared
- * bytes, after a head that is shared too when the prefix is the previous subscriber's.
+ * bytes, after a head that is shared too when the prefix is the previous subscriber's;
+ * a small payload as one whole frame, shared the same way.
  */
 export function writeNext(ws: WebSocket, socket: Duplex, prefix: string, payload: NextPayload): void {
   const sender = (ws as unknown as { _sender: SenderState })._sender;
@@ -66,5 +67,6 @@ export function writeNext(ws: WebSocket, socket: Duplex, prefix: string, payload
     ws.send(prefix + payload.tail);
     return;
   }
-  writeFrame(socket, payload.head(prefix), payload.bytes);
+  if (payload.small) socket.write(payload.frame(prefix));
+  else writeFrame(socket, payload.head(prefix), payload.bytes);
 }

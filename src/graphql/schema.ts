@@ -7,6 +7,7 @@ import { buildSchema, type GraphQLFieldResolver, GraphQLObjectType, type GraphQL
 import type { SessionRow, UserRow } from '../store/tables.js';
 import { Topics } from '../pubsub/publisher.js';
 import type { GraphQLContext } from './context.js';
+import { eventValue } from './event-value.js';
 import { badInput, ClientError, ErrorCode, forbidden, unauthenticated } from './errors.js';
 import { sessionExpiresAt } from '../accounts/sessions.js';
 import { typeDefs } from './type-defs.js';
@@ -137,10 +138,11 @@ export const subscriptionFields: Readonly<Record<string, SubscriptionField>> = {
   },
 };
 
-// An event's value is the subscription field's value: the resolver passes it through.
+// An event's value is the subscription field's value: the resolver passes it through
+// (eventValue, which the fan-out recognises: a leaf field's result needs no execute).
 const subscription: Record<string, Resolver> = {
-  accountsUserCount: (event) => event,
-  systemAnnouncements: (event) => event,
+  accountsUserCount: eventValue,
+  systemAnnouncements: eventValue,
 };
 
 function attach(schema: GraphQLSchema, typeName: string, resolvers: Record<string, Resolver>): void {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildSchema, type DocumentNode, parse } from 'graphql';
 import { Fanout } from '../../src/gateway/fanout/fanout.js';
-import { type GroupSpec, type Subscriber, TopicRegistry } from '../../src/gateway/fanout/topic-registry.js';
+import { type GroupSpec, memberCount, type Subscriber, TopicRegistry } from '../../src/gateway/fanout/topic-registry.js';
 import { nextPrefix } from '../../src/gateway/protocol/frames.js';
 import type { GraphQLContext } from '../../src/graphql/context.js';
 
@@ -47,6 +47,31 @@ describe('TopicRegistry', () => {
     assert.equal(registry.topicCount, 0);
     assert.deepEqual([...registry.topics()], []);
     assert.equal(registry.remove(b), undefined, 'removing twice is harmless');
+  });
+
+  test('a lone subscriber is its group\'s member and a lone group its topic\'s entry; more make a Set and a Map', () => {
+    const registry = new TopicRegistry();
+    const sink = new FakeSink();
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((id) => subscriber(sink, id)) as [Subscriber, Subscriber, Subscriber, Subscriber];
+    assert.equal(registry.add('t', 'k1', spec(doc, context('u')), a), true);
+    assert.equal(a.group?.members, a, 'no Set for one member');
+    assert.equal(registry.groups('t'), a.group, 'no Map for one group');
+    assert.equal(registry.add('t', 'k1', spec(doc, context('u')), b), false);
+    assert.ok(a.group?.members instanceof Set);
+    assert.equal(memberCount(a.group!), 2);
+    assert.equal(registry.add('t', 'k2', spec(doc, context('v')), c), false);
+    assert.ok(registry.groups('t') instanceof Map);
+    assert.equal(registry.add('t', 'k3', spec(doc, context('w')), d), false);
+    assert.deepEqual([...registry.allGroups()].map(memberCount), [2, 1, 1]);
+    assert.equal(registry.remove(c), undefined);
+    assert.equal(registry.remove(a), undefined);
+    assert.equal(registry.remove(d), undefined);
+    assert.equal(registry.remove(d), undefined, 'removing twice is harmless');
+    assert.equal(registry.remove(b), 't');
+    assert.equal(registry.topicCount, 0);
+    // Alone again: a single group, removed with its member.
+    assert.equal(registry.add('t', 'k2', spec(doc, context('v')), c), true);
+    assert.equal(registry.remove(c), 't');
   });
 
   test('a group holds no subscriber after its last one left (nothing is retained)', () => {

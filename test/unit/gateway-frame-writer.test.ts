@@ -10,7 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
 import { NextPayload } from '../../src/gateway/fanout/next-payload.js';
 import { nextPrefix } from '../../src/gateway/protocol/frames.js';
-import { frameHead, SHARE_PAYLOAD_FROM, writeFrame } from '../../src/gateway/protocol/frame-writer.js';
+import { frameHead, SHARE_PAYLOAD_FROM, wholeFrame, writeFrame } from '../../src/gateway/protocol/frame-writer.js';
 import { StartupError } from '../../src/startup-errors.js';
 import { checkWs, installedWsVersion, writeNext, WS_TESTED_VERSION, wsProblem } from '../../src/gateway/ws-next-writer.js';
 
@@ -72,6 +72,19 @@ describe('frame heads', () => {
     });
   }
 
+  for (const [name, tail] of [
+    ['7-bit ASCII', '{"data":{"n":1}}}'],
+    ['16-bit multibyte', `{"data":{"m":"${'é✓😀'.repeat(100)}"}}}`],
+    ['64-bit', `{"data":{"m":"${'z'.repeat(70_000)}"}}}`],
+  ] as const) {
+    test(`wholeFrame, ${name}: prefix + tail encoded into one valid text frame`, () => {
+      const decoded = decode(wholeFrame(prefix, tail, Buffer.byteLength(tail)));
+      assert.equal(decoded.first, 0x81);
+      assert.equal(decoded.length, Buffer.byteLength(prefix) + Buffer.byteLength(tail));
+      assert.equal(decoded.body, prefix + tail);
+    });
+  }
+
   test(`writeFrame: a payload of ${SHARE_PAYLOAD_FROM} bytes or more is written after the head, corked around both, not copied`, () => {
     const socket = new RecordingSocket();
     const head = frameHead('{"id":"1","type":"next","payload":', SHARE_PAYLOAD_FROM);
@@ -114,13 +127,22 @@ describe('the shared payload', () => {
     assert.equal(heads.size, 200);
   });
 
-  test('a payload under the sharing size is copied per subscriber, into one frame of its own', () => {
-    const payload = new NextPayload(JSON.stringify({ data: { message: 's'.repeat(100) } }));
+  test('a payload under the sharing size goes as one whole frame, the same Buffer for consecutive subscribers with one prefix', () => {
+    const payload = new NextPayload(JSON.stringify({ data: { message: 'sé'.repeat(100) } }));
     const { ws } = fakeWs();
-    const sockets = [new RecordingSocket(), new RecordingSocket()];
-    for (const socket of sockets) writeNext(ws, socket as unknown as Duplex, nextPrefix('1'), payload);
-    assert.notEqual(sockets[0]!.chunks[0], sockets[1]!.chunks[0]);
-    for (const socket of sockets) assert.deepEqual(JSON.parse(decode(socket.chunks[0]!).body).payload, { data: { message: 's'.repeat(100) } });
+    const sockets = Array.from({ length: 6 }, () => new RecordingSocket());
+    const ids = ['1', '1', 'other-ü', '1', '1', '1'];
+    sockets.forEach((socket, i) => writeNext(ws, socket as unknown as Duplex, nextPrefix(ids[i]!), payload));
+    for (const [i, socket] of sockets.entries()) {
+      assert.deepEqual(socket.calls, ['write'], `socket ${i}: one plain write`);
+      assert.deepEqual(JSON.parse(decode(socket.chunks[0]!).body), { id: ids[i], type: 'next', payload: { data: { message: 'sé'.repeat(100) } } });
+    }
+    const frames = sockets.map((socket) => socket.chunks[0]);
+    assert.equal(frames[0], frames[1], 'the same prefix: the same frame, not a copy');
+    assert.notEqual(frames[1], frames[2]);
+    assert.notEqual(frames[2], frames[3]);
+    assert.equal(frames[3], frames[5]);
+    assert.equal(payload.byteLength, Buffer.byteLength(payload.tail));
   });
 
   test('when ws has queued frames (a busy sender), the frame goes behind them through ws.send', () => {

@@ -2,14 +2,16 @@
  * Delivers one published event to every local subscriber of its topic:
  * executes the selection once per group (document, variables, scope),
  * serializes the payload once, and sends each subscriber its own id spliced
- * into that payload. Every peer (graphql-ws, Yoga, Mercurius) executes and
+ * into that payload. A group selecting just a leaf field that is the event
+ * skips `execute` (leaf-result.ts). Every peer (graphql-ws, Yoga, Mercurius) executes and
  * stringifies once per subscriber instead.
  */
 import { execute, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { type ErrorLog, formatErrors } from '../../graphql/format-errors.js';
 import { type Metrics, NO_METRICS } from '../../metrics/metrics.js';
+import { leafPlan, leafResultJson } from './leaf-result.js';
 import { NextPayload } from './next-payload.js';
-import type { Group, TopicRegistry } from './topic-registry.js';
+import type { Group, Subscriber, TopicRegistry } from './topic-registry.js';
 
 export class Fanout {
   constructor(
@@ -31,23 +33,35 @@ export class Fanout {
       this.log.error({ err: error, topic }, 'dropped an event that is not JSON');
       return;
     }
-    for (const group of groups) {
-      const result = execute({
-        schema: this.schema,
-        document: group.document,
-        rootValue: event,
-        contextValue: group.context,
-        variableValues: group.variables ?? null,
-        operationName: group.operationName ?? null,
-      });
-      if (result instanceof Promise) {
-        result.then(
-          (settled: ExecutionResult) => this.#send(group, settled),
-          (error: unknown) => this.log.error({ err: error, topic }, 'subscription execution failed'),
-        );
-      } else {
-        this.#send(group, result);
-      }
+    if (groups instanceof Map) {
+      for (const group of groups.values()) this.#deliverTo(group, topic, event);
+    } else {
+      this.#deliverTo(groups as Group, topic, event);
+    }
+  }
+
+  #deliverTo(group: Group, topic: string, event: unknown): void {
+    const leaf = (group.leaf ??= leafPlan(this.schema, group.document, group.operationName) ?? null);
+    const json = leaf === null ? undefined : leafResultJson(leaf, event);
+    if (json !== undefined) {
+      this.#sendPayload(group, json);
+      return;
+    }
+    const result = execute({
+      schema: this.schema,
+      document: group.document,
+      rootValue: event,
+      contextValue: group.context,
+      variableValues: group.variables ?? null,
+      operationName: group.operationName ?? null,
+    });
+    if (result instanceof Promise) {
+      result.then(
+        (settled: ExecutionResult) => this.#send(group, settled),
+        (error: unknown) => this.log.error({ err: error, topic }, 'subscription execution failed'),
+      );
+    } else {
+      this.#send(group, result);
     }
   }
 
@@ -56,18 +70,32 @@ export class Fanout {
       result.errors === undefined
         ? JSON.stringify(result)
         : JSON.stringify({ ...result, errors: formatErrors(result.errors as GraphQLError[], this.log).errors });
+    this.#sendPayload(group, payload);
+  }
+
+  #sendPayload(group: Group, payload: string): void {
     const next = new NextPayload(payload);
+    const members = group.members;
+    if (!(members instanceof Set)) {
+      sendTo(members, next);
+      if (this.metrics.enabled) this.metrics.delivered(1, members.prefix.length + next.byteLength);
+      return;
+    }
     // Counted as sent to every member. A prefix is counted in characters: bytes for the ASCII ids clients use.
     let sent = 0;
     let prefixBytes = 0;
     // A send may close a slow consumer, removing it from the set; Set iteration allows that.
-    for (const subscriber of group.subscribers) {
-      const sink = subscriber.sink;
-      if (sink.sendNext !== undefined) sink.sendNext(subscriber.prefix, next);
-      else sink.sendFrame(subscriber.prefix + next.tail);
+    for (const subscriber of members) {
+      sendTo(subscriber, next);
       sent += 1;
       prefixBytes += subscriber.prefix.length;
     }
-    if (this.metrics.enabled) this.metrics.delivered(sent, prefixBytes + sent * next.bytes.length);
+    if (this.metrics.enabled) this.metrics.delivered(sent, prefixBytes + sent * next.byteLength);
   }
+}
+
+function sendTo(subscriber: Subscriber, next: NextPayload): void {
+  const sink = subscriber.sink;
+  if (sink.sendNext !== undefined) sink.sendNext(subscriber.prefix, next);
+  else sink.sendFrame(subscriber.prefix + next.tail);
 }

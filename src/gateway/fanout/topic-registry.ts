@@ -4,6 +4,7 @@
  */
 import type { DocumentNode } from 'graphql';
 import type { GraphQLContext } from '../../graphql/context.js';
+import type { LeafPlan } from './leaf-result.js';
 import type { NextPayload } from './next-payload.js';
 
 /** Where a group's frames go: one subscription of one connection. */
@@ -34,28 +35,54 @@ export interface GroupSpec {
 export interface Group extends GroupSpec {
   readonly topic: string;
   readonly key: string;
-  readonly subscribers: Set<Subscriber>;
+  /**
+   * The members: the one subscriber itself while it is alone (every per-user group, and
+   * most groups), a Set from the second member on (and a Set for good
+   * once it had two). Count them with {@link memberCount}.
+   */
+  members: Subscriber | Set<Subscriber>;
+  /** The fan-out's fast path for this group (leaf-result.ts): null when it has none, undefined until looked for. */
+  leaf: LeafPlan | null | undefined;
 }
 
+/** How many subscribers a group has. */
+export function memberCount(group: Group): number {
+  return group.members instanceof Set ? group.members.size : 1;
+}
+
+/**
+ * A topic's groups: the one group itself when it has one (every per-user topic), a Map
+ * by key from the second on. No per-topic container for the common case: a per-user
+ * subscription costs its Subscriber and one Group.
+ */
+export type TopicGroups = Group | ReadonlyMap<string, Group>;
+
 export class TopicRegistry {
-  readonly #topics = new Map<string, Map<string, Group>>();
+  readonly #topics = new Map<string, Group | Map<string, Group>>();
 
   /** Adds the subscriber; resolves true when the topic had no subscriber before (listen to it now). */
   add(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): boolean {
-    let groups = this.#topics.get(topic);
-    const isNewTopic = groups === undefined;
-    if (groups === undefined) {
-      groups = new Map();
-      this.#topics.set(topic, groups);
+    const entry = this.#topics.get(topic);
+    let group: Group | undefined;
+    if (entry === undefined) {
+      group = newGroup(topic, key, spec, subscriber);
+      this.#topics.set(topic, group);
+      subscriber.group = group;
+      return true;
     }
-    let group = groups.get(key);
+    if (entry instanceof Map) group = entry.get(key);
+    else if (entry.key === key) group = entry;
     if (group === undefined) {
-      group = { ...spec, topic, key, subscribers: new Set() };
-      groups.set(key, group);
+      const created = newGroup(topic, key, spec, subscriber);
+      if (entry instanceof Map) entry.set(key, created);
+      else this.#topics.set(topic, new Map([[entry.key, entry], [key, created]]));
+      subscriber.group = created;
+      return false;
     }
-    group.subscribers.add(subscriber);
+    if (group.members instanceof Set) group.members.add(subscriber);
+    else if (group.members !== subscriber) group.members = new Set([group.members, subscriber]);
     subscriber.group = group;
-    return isNewTopic;
+    return false;
   }
 
   /** Removes the subscriber; resolves the topic when it has no subscriber left (stop listening). */
@@ -63,18 +90,28 @@ export class TopicRegistry {
     const group = subscriber.group;
     if (group === undefined) return undefined;
     subscriber.group = undefined;
-    group.subscribers.delete(subscriber);
-    if (group.subscribers.size > 0) return undefined;
-    const groups = this.#topics.get(group.topic);
-    if (groups === undefined) return undefined;
-    groups.delete(group.key);
-    if (groups.size > 0) return undefined;
+    if (group.members instanceof Set) {
+      group.members.delete(subscriber);
+      if (group.members.size > 0) return undefined;
+    } else if (group.members !== subscriber) {
+      return undefined;
+    }
+    const entry = this.#topics.get(group.topic);
+    if (entry === undefined) return undefined;
+    if (entry instanceof Map) {
+      if (entry.get(group.key) !== group) return undefined;
+      entry.delete(group.key);
+      if (entry.size > 0) return undefined;
+    } else if (entry !== group) {
+      return undefined;
+    }
     this.#topics.delete(group.topic);
     return group.topic;
   }
 
-  groups(topic: string): Iterable<Group> | undefined {
-    return this.#topics.get(topic)?.values();
+  /** The topic's groups (one group, or a Map of them), or undefined when it has no subscriber. */
+  groups(topic: string): TopicGroups | undefined {
+    return this.#topics.get(topic);
   }
 
   topics(): IterableIterator<string> {
@@ -83,10 +120,26 @@ export class TopicRegistry {
 
   /** Every group of every topic (for the metrics gauges, read at scrape time). */
   *allGroups(): IterableIterator<Group> {
-    for (const groups of this.#topics.values()) yield* groups.values();
+    for (const entry of this.#topics.values()) {
+      if (entry instanceof Map) yield* entry.values();
+      else yield entry;
+    }
   }
 
   get topicCount(): number {
     return this.#topics.size;
   }
+}
+
+function newGroup(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): Group {
+  return {
+    document: spec.document,
+    operationName: spec.operationName,
+    variables: spec.variables,
+    context: spec.context,
+    topic,
+    key,
+    members: subscriber,
+    leaf: undefined,
+  };
 }
