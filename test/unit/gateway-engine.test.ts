@@ -7,23 +7,12 @@ import { describe, test } from 'node:test';
 import type { SocketAuthenticator } from '../../src/gateway/auth/socket-authenticator.js';
 import { Engine } from '../../src/gateway/engine.js';
 import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
-import type { Transport } from '../../src/gateway/transport.js';
+import { FakeTransport } from '../helpers/fake-transport.js';
 import type { Services } from '../../src/graphql/context.js';
 import { DocumentCache } from '../../src/graphql/document-cache.js';
 import { createSchema } from '../../src/graphql/schema.js';
 import { MemoryBus } from '../../src/pubsub/memory-bus.js';
 
-class FakeTransport implements Transport {
-  readonly sent: unknown[] = [];
-  closed: { code: number; reason: string } | undefined;
-  bufferedAmount = 0;
-  send(frame: string): void {
-    this.sent.push(JSON.parse(frame));
-  }
-  close(code: number, reason: string): void {
-    this.closed ??= { code, reason };
-  }
-}
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
