@@ -224,27 +224,22 @@ export class DocumentCache {
   }
 
   #prepareUncached(source: string): Entry {
-    let located: DocumentNode;
+    let document: DocumentNode;
     try {
-      located = parse(source, { maxTokens: this.limits.maxTokens });
+      // Kept without locations (a third of the memory).
+      document = parse(source, { maxTokens: this.limits.maxTokens, noLocation: true });
     } catch (error) {
       const message = error instanceof GraphQLError ? error.message : 'The document does not parse.';
       const positions = error instanceof GraphQLError ? error.positions : undefined;
       return this.#failed(source, [this.#error(source, message, ErrorCode.GRAPHQL_PARSE_FAILED, positions)]);
     }
-    // Validated with locations, so that errors point into the document; the AST
-    // kept is parsed again without them (a third of the memory). Parsing costs far
-    // less than validating, which therefore runs once.
-    // The limits first: linear in the document, and without validate's typed walk. A
-    // document over one never reaches the specified rules, one of which (overlapping
-    // fields) is quadratic in fields.
-    const limitErrors = () => [...depthErrors(located, this.limits.maxDepth), ...costErrors(located, this.#cost)];
-    for (const check of [limitErrors, () => validate(this.schema, located, this.#rules)]) {
-      const errors = check();
-      if (errors.length === 0) continue;
+    const errors = this.#check(document);
+    if (errors.length > 0) {
+      // Only a failing document is parsed again, with locations, so that its errors point into it.
+      const located = parse(source, { maxTokens: this.limits.maxTokens });
       return this.#failed(
         source,
-        errors.map((error) =>
+        this.#check(located).map((error) =>
           this.#error(
             source,
             error.message,
@@ -254,13 +249,22 @@ export class DocumentCache {
         ),
       );
     }
-    const document = parse(source, { maxTokens: this.limits.maxTokens, noLocation: true });
     const operations = document.definitions.filter(
       (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
     );
     const tokens = (document as { tokenCount?: number }).tokenCount ?? Math.ceil(source.length / 2);
     const bytes = estimateBytes(tokens, source.length);
     return { source, result: { ok: true, prepared: { id: this.#nextId++, document, operations, source, bytes } }, bytes, holds: 0 };
+  }
+
+  /**
+   * The limits first: linear in the document, and without validate's typed walk. A
+   * document over one never reaches the specified rules, one of which (overlapping
+   * fields) is quadratic in fields.
+   */
+  #check(document: DocumentNode): readonly GraphQLError[] {
+    const limitErrors = [...depthErrors(document, this.limits.maxDepth), ...costErrors(document, this.#cost)];
+    return limitErrors.length > 0 ? limitErrors : validate(this.schema, document, this.#rules);
   }
 
   /** An error that keeps positions in the source, not AST nodes: a cached error holds no AST. */
