@@ -25,7 +25,7 @@ import {
 import { PubSub, withFilter } from 'graphql-subscriptions';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createGateway, type Gateway, type GatewaySession, type SessionSource } from '../../src/index.js';
+import { createGateway, type Gateway, type GatewaySession, MemoryBus, type SessionSource } from '../../src/index.js';
 
 const ORIGIN = 'http://app.example.test';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -395,5 +395,48 @@ describe('createGateway: any schema, any session system, graphql-ws client', () 
     await until(() => closes.length > countBefore, 'closed');
     assert.deepEqual(closes.at(-1), { code: 4401, reason: 'signed out' });
     await until(() => released.ticks === releasedBefore + 1, 'the generator released');
+  });
+});
+
+describe('createGateway: endSessions crosses nodes through the bus', () => {
+  test('a session ended on node A closes its socket on node B (4401); the other sockets stay', async () => {
+    const bus = new MemoryBus();
+    const sessions = memorySessions();
+    sessions.add('s1', 'dave');
+    sessions.add('s2', 'erin');
+    const secrets = ['a shared secret of at least thirty-two characters'];
+    const nodeA = createGateway({ schema, sessions: sessions.source, origins: [ORIGIN], bus, ticketSecrets: secrets });
+    const nodeB = createGateway({ schema, sessions: sessions.source, origins: [ORIGIN], bus, ticketSecrets: secrets });
+    const server = createServer();
+    nodeB.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const open = async (token: string) => {
+      const ws = new WebSocket(url, 'graphql-transport-ws');
+      const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+      const acked = new Promise((resolve) => ws.once('message', resolve));
+      await new Promise((resolve) => ws.once('open', resolve));
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { token } }));
+      await acked;
+      return { ws, closed };
+    };
+    try {
+      // A ticket issued by node A is redeemed on node B: the secrets are shared.
+      const dave = await open(nodeA.issueTicket({ id: 's1', userId: 'dave' }));
+      const erin = await open(nodeB.issueTicket({ id: 's2', userId: 'erin' }));
+      assert.equal(nodeB.engine.connectionCount, 2);
+      sessions.end('s1');
+      await nodeA.endSessions(['s1']);
+      assert.deepEqual(await dave.closed, { code: 4401, reason: 'session ended' });
+      await sleep(20);
+      assert.equal(erin.ws.readyState, WebSocket.OPEN);
+      erin.ws.close();
+      await erin.closed;
+    } finally {
+      await nodeA.close();
+      await nodeB.close();
+      await new Promise((resolve) => server.close(resolve));
+      await bus.close();
+    }
   });
 });
