@@ -440,3 +440,47 @@ describe('createGateway: endSessions crosses nodes through the bus', () => {
     }
   });
 });
+
+describe('createGateway: an async context function', () => {
+  test('subscriptions, fast path and standard, run with what it resolves; the global group with its answer for no session', async () => {
+    const sessions = memorySessions();
+    sessions.add('s1', 'frank');
+    let built = 0;
+    const gateway = createGateway<Ctx, { name: string }>({
+      schema,
+      sessions: sessions.source,
+      origins: [ORIGIN],
+      context: async ({ session }) => {
+        built += 1;
+        await sleep(5);
+        return { session };
+      },
+    });
+    const server = createServer();
+    gateway.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = createClient({
+      url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: { token: gateway.issueTicket({ id: 's1', userId: 'frank' }) },
+    });
+    try {
+      const news = collect(client, 'subscription { news { text viewer } }');
+      const inbox = collect(client, 'subscription { inbox { text viewer } }');
+      const ticks = collect(client, 'subscription { ticks(upTo: 2) }');
+      await until(() => gateway.engine.gauges().topics === 2, 'both fast-path subscriptions joined');
+      await gateway.publish('news', { text: 'n' });
+      await gateway.publish('inbox:frank', { text: 'i' });
+      await until(() => news.results.length === 1 && inbox.results.length === 1 && ticks.completed, 'everything arrived');
+      assert.deepEqual(news.results, [{ data: { news: { text: 'n', viewer: null } } }]);
+      assert.deepEqual(inbox.results, [{ data: { inbox: { text: 'i', viewer: 'frank' } } }]);
+      assert.deepEqual(ticks.results, [{ data: { ticks: 1 } }, { data: { ticks: 2 } }]);
+      assert.equal(built, 2, "the socket's context once, the shared one once");
+    } finally {
+      await client.dispose();
+      await gateway.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
