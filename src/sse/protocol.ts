@@ -97,7 +97,6 @@ export const SseRefusalMessage = {
   methodNotAllowed: 'Method not allowed: use GET, POST, PUT or DELETE',
   notAcceptable: 'Not acceptable',
   unsupportedMediaType: "Unsupported media type: send 'Content-Type: application/json'",
-  unparsableUrl: 'Unparsable URL',
   extensionsNotObject: "'extensions' must be an object.",
   extensionsNotJson: "'extensions' is not valid JSON.",
 } as const;
@@ -224,12 +223,7 @@ function operationIdOf(value: unknown): { ok: true; id: string } | { ok: false; 
 export function parseSseRequest(request: SseRequestView): SseRequest {
   const method = request.method.toUpperCase();
   const mark = request.url.indexOf('?');
-  let search: URLSearchParams;
-  try {
-    search = new URLSearchParams(mark === -1 ? '' : request.url.slice(mark + 1));
-  } catch {
-    return refuse(400, SseRefusalMessage.unparsableUrl);
-  }
+  const search = new URLSearchParams(mark === -1 ? '' : request.url.slice(mark + 1));
   const accept = header(request.headers, 'accept');
   const wantsStream = acceptsEventStream(accept);
   const token = tokenOf(request.headers, search);

@@ -15,7 +15,9 @@
  *
  * Caps, with the socket's defaults: reservations per user and per address (a
  * reservation is a stream: reserved or streaming), operations per stream; a
- * reservation no stream opened within `ttlMs` is dropped with its operations.
+ * reservation no stream opened within `ttlMs` is refused from then on, and dropped
+ * with its operations by {@link Reservations.expire} (which returns them, so that
+ * the adapter stops those operations: nothing is dropped anywhere else).
  */
 import { randomBytes } from 'node:crypto';
 
@@ -128,7 +130,6 @@ export class Reservations {
 
   /** PUT: a new reservation for `owner`, or 429 past a cap. */
   reserve(owner: ReservationOwner): Outcome<Reservation> {
-    this.expire();
     if (owner.userId !== undefined && (this.#byUser.get(owner.userId)?.size ?? 0) >= this.#limits.maxPerUser) {
       return refused(429, ReservationRefusal.tooManyForUser);
     }
@@ -227,10 +228,9 @@ export class Reservations {
   #entry(request: TokenRequest): Entry | Refused {
     const entry = this.#byToken.get(request.token);
     if (entry === undefined) return refused(404, ReservationRefusal.notFound);
-    if (entry.state === 'reserved' && entry.expiresAt <= this.#now()) {
-      this.#drop(entry);
-      return refused(404, ReservationRefusal.notFound);
-    }
+    // Past its time but not yet swept: already gone for clients; expire() drops it and hands
+    // it (with any operations posted to it) to the adapter, the one place that happens.
+    if (entry.state === 'reserved' && entry.expiresAt <= this.#now()) return refused(404, ReservationRefusal.notFound);
     const owner = entry.owner;
     if (owner.via === 'cookie' && request.cookieSessionId !== owner.sessionId) return refused(404, ReservationRefusal.notFound);
     if (owner.via === 'ticket' && request.from === 'url') return refused(400, ReservationRefusal.tokenInUrl);

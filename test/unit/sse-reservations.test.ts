@@ -98,11 +98,15 @@ test('an unopened reservation expires after the TTL (dropped with its operations
   assert.ok(reservations.find({ token: opened, from: 'header', cookieSessionId: 's2' }).ok);
 });
 
-test('an expired reservation is a 404 even before expire() runs', () => {
+test('an expired reservation is a 404 even before expire() runs, and expire() still hands it over with its operations', () => {
   const { reservations, advance } = setup({ ttlMs: 1_000 });
   const token = reserve(reservations, cookieOwner());
+  const request = { token, from: 'header' as const, cookieSessionId: 's1' };
+  assert.ok(reservations.addOperation(request, 'op').ok);
   advance(1_000);
-  assert.deepEqual(reservations.attach({ token, from: 'header', cookieSessionId: 's1' }), { ok: false, status: 404, message: ReservationRefusal.notFound });
+  assert.deepEqual(reservations.attach(request), { ok: false, status: 404, message: ReservationRefusal.notFound });
+  assert.deepEqual(reservations.addOperation(request, 'op2'), { ok: false, status: 404, message: ReservationRefusal.notFound });
+  assert.deepEqual(reservations.expire().map((r) => [r.token, [...r.operations]]), [[token, ['op']]]);
   assert.equal(reservations.size, 0);
 });
 
