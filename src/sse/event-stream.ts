@@ -11,9 +11,10 @@
  * single-connection event's `data: {"id":…,"payload":` + payload + `}`).
  * - distinct connections: a stream carries one operation, so its `next` event has
  *   no per-subscriber part at all; one whole frame per event, shared by every stream.
- * - single connection: the operation id (a client-made UUID) differs per stream: a
- *   small head per stream, then the shared payload bytes and the shared `\n\n`; a
- *   small payload goes as one buffer instead (one write, as sockets do).
+ * - single connection: the operation id (a client-made UUID) differs per stream: the
+ *   operation's head, built once when it starts ({@link operationHead}), then the
+ *   shared payload bytes and the shared `\n\n`; a small payload goes as one buffer
+ *   instead (one write, as sockets do).
  *
  * **Why a stream ends, as graphql-sse's client (2.6, lib/client.mjs) sees it:**
  * - the response ends without `complete` while an operation runs: "Connection closed
@@ -89,7 +90,19 @@ function idLine(id: string | undefined): string {
   return id === undefined || NEWLINES.test(id) || id.includes('\0') ? '' : `id: ${id}\n`;
 }
 
-const operationHead = (operationId: string) => `event: next\ndata: {"id":${JSON.stringify(operationId)},"payload":`;
+/**
+ * What a single-connection operation's `next` events start with, built once when the
+ * operation starts and reused for every event: `event: next\ndata: {"id":<id>,"payload":`.
+ */
+export interface OperationHead {
+  readonly id: string;
+  readonly bytes: Buffer;
+}
+
+export function operationHead(operationId: string): OperationHead {
+  return { id: operationId, bytes: Buffer.from(`event: next\ndata: {"id":${JSON.stringify(operationId)},"payload":`, 'utf8') };
+}
+
 const END = Buffer.from('\n\n');
 
 /**
@@ -102,8 +115,6 @@ export class SseNext {
   readonly #id: string | undefined;
   readonly #oneLine: boolean;
   #distinct: Buffer | undefined;
-  #headOperation: string | undefined;
-  #head: Buffer | undefined;
 
   constructor(payload: NextPayload, eventId: string | undefined) {
     this.#payload = payload;
@@ -127,21 +138,15 @@ export class SseNext {
   }
 
   /**
-   * The parts of the event for the single-connection stream running `operationId`:
-   * one buffer for a small payload; else a head of its own, then the payload's shared
-   * bytes and a shared `\n\n`. Single-connection events carry no `id:` (see resumption
-   * in docs/sse-design.md). The last head is kept, for a run of writes to one stream.
+   * The parts of the event for the single-connection operation `head` starts: for a
+   * large payload the operation's own head, the payload's shared bytes and a shared
+   * `\n\n` (no allocation per stream); for a small one a single buffer (one write).
+   * Single-connection events carry no `id:` (see resumption in docs/sse-design.md).
    */
-  forOperation(operationId: string): readonly Buffer[] {
-    if (!this.#oneLine) return [Buffer.from(`event: next\n${dataLines(`{"id":${JSON.stringify(operationId)},"payload":${this.json}}`)}\n`)];
-    if (this.#payload.byteLength < SSE_SHARE_PAYLOAD_FROM) {
-      return [Buffer.from(`${operationHead(operationId)}${this.#payload.tail}\n\n`, 'utf8')];
-    }
-    if (this.#head === undefined || this.#headOperation !== operationId) {
-      this.#head = Buffer.from(operationHead(operationId), 'utf8');
-      this.#headOperation = operationId;
-    }
-    return [this.#head, this.#payload.bytes, END];
+  forOperation(head: OperationHead): readonly Buffer[] {
+    if (!this.#oneLine) return [Buffer.from(`event: next\n${dataLines(`{"id":${JSON.stringify(head.id)},"payload":${this.json}}`)}\n`)];
+    if (this.#payload.byteLength < SSE_SHARE_PAYLOAD_FROM) return [Buffer.concat([head.bytes, this.#payload.bytes, END])];
+    return [head.bytes, this.#payload.bytes, END];
   }
 }
 
@@ -166,11 +171,11 @@ export interface ByteSink {
   write(chunk: Buffer): boolean;
 }
 
-/** Writes `next` to a stream: the distinct frame when `operationId` is undefined, else the operation's parts. Returns `write`'s last answer (false: back-pressure). */
-export function writeSseNext(out: ByteSink, next: SseNext, operationId: string | undefined): boolean {
-  if (operationId === undefined) return out.write(next.distinct);
+/** Writes `next` to a stream: the distinct frame when `operation` is undefined, else the operation's parts. Returns `write`'s last answer (false: back-pressure). */
+export function writeSseNext(out: ByteSink, next: SseNext, operation: OperationHead | undefined): boolean {
+  if (operation === undefined) return out.write(next.distinct);
   let flowing = true;
-  for (const part of next.forOperation(operationId)) flowing = out.write(part);
+  for (const part of next.forOperation(operation)) flowing = out.write(part);
   return flowing;
 }
 

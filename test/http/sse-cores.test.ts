@@ -22,6 +22,7 @@ import {
   eventsMissedEvent,
   finalEvents,
   KEEP_ALIVE,
+  operationHead,
   sseNextOf,
   StreamEnd,
   writeSseNext,
@@ -61,7 +62,8 @@ class CoresServer {
     for (const sink of this.distinct) writeSseNext(sink.response, next, undefined);
     for (const [token, sink] of this.single) {
       const found = this.reservations.find({ token, from: 'header', cookieSessionId: sink.sessionId });
-      if (found.ok) for (const operationId of found.value.operations) writeSseNext(sink.response, next, operationId);
+      // (The gateway keeps each operation's head from its start; built here per event for brevity.)
+      if (found.ok) for (const operationId of found.value.operations) writeSseNext(sink.response, next, operationHead(operationId));
     }
     return id;
   }

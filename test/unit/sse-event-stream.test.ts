@@ -17,6 +17,7 @@ import {
   finalEvents,
   KEEP_ALIVE,
   nextEvent,
+  operationHead,
   SSE_SHARE_PAYLOAD_FROM,
   SseNext,
   sseNextOf,
@@ -176,8 +177,9 @@ test('single connection: an operation gets its events by id (small: one buffer; 
   const large = new SseNext(payloadOf(big), '2-0');
   const { fetchFn, seen } = singleConnectionFetch((write) => {
     const out = { write: (chunk: Buffer) => (write(chunk), true) };
-    writeSseNext(out, small, 'op-1');
-    writeSseNext(out, large, 'op-1');
+    const head = operationHead('op-1');
+    writeSseNext(out, small, head);
+    writeSseNext(out, large, head);
     write(completeEvent('op-1'));
   });
   const outcome = await run(fetchFn, { singleConnection: true });
@@ -197,14 +199,15 @@ test('a fan-out event is built once: one SseNext per payload, one distinct Buffe
   assert.equal(sseNextOf(payload, 'ignored'), next);
   assert.equal(next.id, '7-0');
   assert.equal(next.distinct, next.distinct, 'one distinct frame for every stream');
-  const parts = next.forOperation('op-a');
+  const head = operationHead('op-a');
+  const parts = next.forOperation(head);
   assert.equal(parts.length, 3);
+  assert.equal(parts[0], head.bytes, "the operation's head, built once when it started");
   assert.equal(parts[1], payload.bytes, 'the payload bytes are the ones sockets are written');
-  assert.equal(next.forOperation('op-a')[0], parts[0], 'the head is kept for a run of writes');
-  assert.notEqual(next.forOperation('op-b')[0], parts[0]);
+  assert.equal(next.forOperation(operationHead('op-b'))[1], parts[1], 'and the same for every operation');
   assert.equal(Buffer.concat(parts).toString(), `event: next\ndata: {"id":"op-a","payload":${JSON.stringify(big)}}\n\n`);
   const small = sseNextOf(payloadOf({ data: { a: 1 } }), undefined);
-  assert.deepEqual(small.forOperation('op-a').map(String), ['event: next\ndata: {"id":"op-a","payload":{"data":{"a":1}}}\n\n']);
+  assert.deepEqual(small.forOperation(operationHead('op-a')).map(String), ['event: next\ndata: {"id":"op-a","payload":{"data":{"a":1}}}\n\n']);
   assert.equal(String(small.distinct), 'event: next\ndata: {"data":{"a":1}}\n\n', 'no id line without an id');
   assert.equal(String(sseNextOf(payloadOf({ data: { a: 1 } }), '9-3').distinct), 'id: 9-3\nevent: next\ndata: {"data":{"a":1}}\n\n');
 });
@@ -213,7 +216,7 @@ test('writeSseNext returns the sink back-pressure answer', () => {
   const next = new SseNext(payloadOf(big), undefined);
   const chunks: Buffer[] = [];
   assert.equal(writeSseNext({ write: (chunk) => (chunks.push(chunk), false) }, next, undefined), false);
-  assert.equal(writeSseNext({ write: (chunk) => (chunks.push(chunk), true) }, next, 'op'), true);
+  assert.equal(writeSseNext({ write: (chunk) => (chunks.push(chunk), true) }, next, operationHead('op')), true);
   assert.equal(chunks.length, 4);
 });
 
@@ -224,7 +227,7 @@ test('text with newlines becomes several data: lines, which the client joins bac
   assert.deepEqual(outcome, { results: [{ data: { systemAnnouncements: 'line1\nline2' } }], end: 'complete' });
   assert.doesNotMatch(String(new SseNext(pretty, 'bad\nid').distinct), /^id:/m);
   const { fetchFn } = singleConnectionFetch((write) => {
-    for (const part of new SseNext(pretty, undefined).forOperation('op-1')) write(part);
+    for (const part of new SseNext(pretty, undefined).forOperation(operationHead('op-1'))) write(part);
     write(completeEvent('op-1'));
   });
   assert.deepEqual(await run(fetchFn, { singleConnection: true }), { results: [{ data: { systemAnnouncements: 'line1\nline2' } }], end: 'complete' });
