@@ -7,6 +7,9 @@
  *   increasing per topic. With Redis the ids are assigned by Redis, so they are the
  *   same on every node and comparable across nodes; in memory (one process) they
  *   stay increasing across restarts as long as the clock does not go back.
+ * - An id means something on its own topic only: Redis numbers each topic's Stream
+ *   on its own, so two topics may issue the same id. A stream resumes on its one
+ *   topic (a distinct stream's, fixed by its query), so that never mixes them.
  * - `since(topic, lastEventId)` returns the events after `lastEventId`, oldest first.
  *   `gap: false` means that is every event appended after it: the log still holds
  *   `lastEventId` itself, so nothing between it and the newest was dropped.

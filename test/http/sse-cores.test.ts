@@ -190,7 +190,7 @@ async function readEvents(url: string, count: number, headers: Record<string, st
 }
 
 const eventually = async (what: string, check: () => boolean) => {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1_000; i++) {
     if (check()) return;
     await sleep(10);
   }
@@ -240,7 +240,7 @@ describe('the SSE cores over real HTTP, with graphql-sse 2.6.1 client', () => {
         { data: { systemAnnouncements: 'two' } },
         { errors: [{ message: 'session ended', extensions: { code: 'UNAUTHENTICATED' } }] },
       ]);
-      await sleep(100);
+      await sleep(300); // a reconnect would come at once: the client's retry wait is zero here
       assert.deepEqual(cores.requests.slice(requestsBefore), [], 'no request after the final end');
       client.dispose();
     });

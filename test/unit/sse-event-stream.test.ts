@@ -40,7 +40,7 @@ const streamOf = (chunks: readonly Buffer[]) =>
 
 interface Outcome {
   results: ExecutionResult[];
-  end: 'complete' | 'no end within 5 s' | { error: unknown };
+  end: 'complete' | 'no end within 10 s' | { error: unknown };
 }
 
 /** Runs one subscription through graphql-sse's client; resolves what its sink saw. */
@@ -63,7 +63,7 @@ function run(fetchFn: FetchFn, options: { singleConnection?: boolean; retryAttem
   return new Promise((resolve) => {
     // The client waits forever for a stream that ended without `complete` before it was
     // waiting (see docs/sse-design.md): bounded here, so that such a case fails, not hangs.
-    timer = setTimeout(() => resolve({ results, end: 'no end within 5 s' }), 5_000);
+    timer = setTimeout(() => resolve({ results, end: 'no end within 10 s' }), 10_000);
     client.subscribe(
       { query: 'subscription { systemAnnouncements }' },
       {

@@ -20,6 +20,14 @@ describe('MemoryResumptionLog: its own bounds', () => {
     assert.deepEqual(DEFAULT_MEMORY_LOG_LIMITS, { maxEvents: 500, maxAgeMs: 300_000, maxTopics: 10_000, maxBytes: 64 * 1024 * 1024 });
   });
 
+  it('ids are unique across topics too (one sequence for the log), so an id of another topic is a gap', async () => {
+    const { log } = clocked();
+    const a = await log.append('topic-a', 'a');
+    const b = await log.append('topic-b', 'b');
+    assert.notEqual(a, b);
+    assert.deepEqual(await log.since('topic-b', a), { events: [{ id: b, data: 'b' }], gap: true });
+  });
+
   it('ids keep increasing when the clock steps back', async () => {
     const { log, set } = clocked();
     set(5_000);
