@@ -5,7 +5,6 @@
  * anything serializes it.
  */
 import { execute, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
-import type { GraphQLContext } from './context.js';
 import type { DocumentCache, PreparedDocument } from './document-cache.js';
 import { ErrorCode } from './errors.js';
 import { IntrospectionCache, isIntrospectionOnly } from './introspection-cache.js';
@@ -18,7 +17,8 @@ export interface OperationRequest {
   readonly operation: OperationDefinitionNode;
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | null | undefined;
-  readonly contextValue: GraphQLContext;
+  /** What the resolvers get as their context: any value (the app's own context type). */
+  readonly contextValue: unknown;
 }
 
 export async function runOperation(request: OperationRequest): Promise<ExecutionResult> {
