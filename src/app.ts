@@ -15,10 +15,12 @@ import { DocumentCache } from './graphql/document-cache.js';
 import { createSchema } from './graphql/schema.js';
 import { createHttpServer } from './http/server.js';
 import { sessionCookieName } from './http/session-cookie.js';
-import { SocketAuthenticator } from './gateway/auth/socket-authenticator.js';
-import { Engine } from './gateway/engine.js';
-import { WsAdapter } from './gateway/ws-adapter.js';
-import { safeUrl } from './logging/logger.js';
+import type { Engine } from './gateway/engine.js';
+import { createGateway, type Gateway } from './index.js';
+import { tesseraSessions } from './sessions/tessera-sessions.js';
+import { oneSignInPerOperation } from './graphql/one-sign-in-rule.js';
+import type { Authenticated } from './accounts/sessions.js';
+import type { GraphQLContext } from './graphql/context.js';
 import { UserCountWorker } from './workers/user-count-worker.js';
 import { UserCountDelivery } from './workers/user-count-delivery.js';
 import type { Presence } from './cluster/presence.js';
@@ -48,6 +50,9 @@ export interface Tessera {
   readonly services: Services;
   /** The sign-in attempt counters (memory or Redis). */
   readonly rateLimiter: RateLimiter;
+  /** The socket gateway (built with the library's createGateway). */
+  readonly gateway: Gateway<Authenticated>;
+  /** The gateway's protocol engine (`gateway.engine`). */
   readonly engine: Engine;
   readonly worker: UserCountWorker;
   readonly nodeId: string;
@@ -119,6 +124,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       maxFields: config.maxFields,
     },
     cacheBytes: config.documentCacheBytes,
+    rules: [oneSignInPerOperation],
   });
   const origins = new OriginPolicy(config.allowedOrigins);
   const http = await createHttpServer({
@@ -142,49 +148,43 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     maxResponseBytes: config.maxResponseBytes,
   });
 
-  // Set once the engine exists: presence reads the engine's local topics.
+  // Set once the gateway exists: presence reads the engine's local topics.
   let presence: Presence | undefined;
-  const engine: Engine = new Engine({
+  const noClient = { ip: '', userAgent: undefined };
+  const gateway = createGateway<GraphQLContext, Authenticated>({
+    schema,
+    documents,
+    sessions: tesseraSessions(sessions, { cookieName: sessionCookieName(config.cookieSecure) }),
+    origins: config.allowedOrigins,
+    tickets: services.tickets,
+    bus,
+    // The demo's resolvers see the same context over the socket as over HTTP, without cookies.
+    // A shared-scope group is built with no session and no client: nobody's data.
+    context: ({ session, client }) => ({ transport: 'socket', auth: session?.user, client: client ?? noClient, cookies: undefined, services }),
+    logger,
+    metrics,
+    clientAddress: clientAddressResolver(config.trustProxy),
     topicWatcher: {
       add: (topic) => presence?.add(topic),
       remove: (topic) => presence?.remove(topic),
     },
-    schema,
-    documents,
-    services,
-    authenticator: new SocketAuthenticator(services.tickets, sessions, metrics),
-    bus,
     limits: {
       initTimeoutMs: config.wsInitTimeoutMs,
+      maxMessageBytes: config.wsMaxMessageBytes,
       maxSubscriptionsPerConnection: config.wsMaxSubscriptionsPerConnection,
       maxConnectionsPerUser: config.wsMaxConnectionsPerUser,
+      maxConnectionsPerAddress: config.wsMaxConnectionsPerIp,
       maxBufferedBytes: config.wsMaxBufferedBytes,
       maxTotalBufferedBytes: config.wsMaxTotalBufferedBytes,
       messagesPerSecond: config.wsMessagesPerSecond,
+      keepAliveMs: config.wsKeepAliveMs,
       sessionRecheckMs: config.sessionRecheckSeconds * 1000,
       maxResponseBytes: config.maxResponseBytes,
     },
-    log: logger.child({ component: 'gateway' }),
-    metrics,
   });
-  // Sessions ended here close this node's sockets at once, even when the bus cannot carry it.
-  const stopLocalRevocations = sessions.onEnded((ids, reason) => engine.revokeSessions(ids, reason, Date.now()));
-  metrics.setGaugeSource(() => engine.gauges());
+  const engine = gateway.engine;
   if (prometheus !== undefined && config.metrics === 'on') registerMetricsRoute(http, prometheus);
-  const cookieName = sessionCookieName(config.cookieSecure);
-  const sockets = new WsAdapter({
-    server: http.server,
-    engine,
-    origins,
-    maxMessageBytes: config.wsMaxMessageBytes,
-    maxConnectionsPerAddress: config.wsMaxConnectionsPerIp,
-    keepAliveMs: config.wsKeepAliveMs,
-    sessionSecretFromCookie: (header) => http.parseCookie(header)[cookieName],
-    log: logger.child({ component: 'gateway' }),
-    safeUrl,
-    clientAddress: clientAddressResolver(config.trustProxy),
-    metrics,
-  });
+  gateway.attach(http.server);
   presence = infrastructure.presence(() => engine.activeTopics());
   // Every node turns the lease holder's one tick message into its local users' values.
   const userCounts = new UserCountDelivery({
@@ -230,6 +230,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     bus,
     services,
     rateLimiter: infrastructure.rateLimiter,
+    gateway,
     engine,
     worker,
     nodeId,
@@ -239,7 +240,6 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     close: () =>
       (closing ??= (async () => {
         clearInterval(purge);
-        stopLocalRevocations();
         await worker.stop();
         userCounts.close();
         // Stop accepting and let in-flight requests finish, while the sockets get 1001.
@@ -247,7 +247,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
         // A keep-alive connection that was busy when closing began becomes idle once its
         // response is out; Fastify only closes the idle ones at the start, so keep closing them.
         const reaper = setInterval(() => http.server.closeIdleConnections(), 25);
-        await sockets.close();
+        await gateway.close();
         await httpClosed.finally(() => clearInterval(reaper));
         await metricsServer?.close();
         await infrastructure.close();

@@ -1,6 +1,5 @@
 /** One socket's protocol state. Created by the engine; the handlers move it along. */
-import type { Authenticated } from '../accounts/sessions.js';
-import type { GraphQLContext } from '../graphql/context.js';
+import type { GatewaySession } from '../sessions/session-source.js';
 import type { NextPayload, NextWriter } from './fanout/next-payload.js';
 import type { Subscriber, SubscriberSink } from './fanout/topic-registry.js';
 import { CloseReason, CloseCode, limitReason } from './protocol/close-codes.js';
@@ -10,8 +9,17 @@ import type { BudgetedOutput, OutputBudget } from './output-budget.js';
 
 export type ConnectionState = 'awaiting-init' | 'initialising' | 'ready' | 'closed';
 
-/** An operation id whose single result (query or mutation) is still being computed. */
+/** An operation id whose single result (query or mutation) is still being computed, or whose stream is being set up. */
 export const PENDING = 'pending' as const;
+
+/** A subscription run the standard way (graphql-js `subscribe`): its own AsyncIterator. */
+export interface StreamOperation {
+  readonly kind: 'stream';
+  /** Stops it: calls the iterator's `return()` and releases its document; safe to call more than once. */
+  stop(): void;
+}
+
+export type Operation = Subscriber | StreamOperation | typeof PENDING;
 
 export interface ConnectionLimits {
   readonly maxBufferedBytes: number;
@@ -23,16 +31,18 @@ const FRAME_OVERHEAD = 14;
 
 export class Connection implements SubscriberSink, BudgetedOutput {
   state: ConnectionState = 'awaiting-init';
-  auth: Authenticated | undefined;
-  context: GraphQLContext | undefined;
-  /** Live operations by id: subscriptions, or PENDING single results. */
-  readonly operations = new OperationTable<Subscriber | typeof PENDING>();
+  /** The socket's session (what the session source's `forSocket` kept of it), once authenticated. */
+  session: GatewaySession | undefined;
+  /** What the context function built for this socket once it was acknowledged (subscriptions run with it). */
+  context: unknown;
+  /** Live operations by id: fan-out subscribers, standard streams, or PENDING. */
+  readonly operations = new OperationTable<Operation>();
   /** When connection_init is due (ms since the epoch). */
   initDeadline = 0;
   /** Set by the keep-alive sweep, cleared by a pong. */
   awaitingPong = false;
   /** Resolves the session the upgrade's cookie names, when one was sent from an allowed Origin. */
-  cookieAuth: Promise<Authenticated | undefined> | undefined;
+  cookieAuth: Promise<GatewaySession | undefined> | undefined;
   /** The unread bytes the output budget counts for this socket; kept by the budget. */
   accountedBytes = 0;
   #tokens: number;

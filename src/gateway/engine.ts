@@ -5,14 +5,14 @@
  * registry, the fan-out, the per-user caps and the session watch.
  */
 import { type DocumentNode, getOperationAST, type GraphQLSchema } from 'graphql';
-import type { Authenticated } from '../accounts/sessions.js';
-import type { GraphQLContext, Services } from '../graphql/context.js';
+import type { GatewaySession, SessionSource } from '../sessions/session-source.js';
 import type { DocumentCache } from '../graphql/document-cache.js';
 import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { type GatewayGauges, type Metrics, NO_METRICS } from '../metrics/metrics.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
-import { Connection } from './connection.js';
+import { Connection, type Operation } from './connection.js';
+import { type ContextFunction, defaultContext } from './context-input.js';
 import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
 import { type GroupSpec, memberCount, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
@@ -55,8 +55,11 @@ export interface EngineLog {
 export interface EngineOptions {
   readonly schema: GraphQLSchema;
   readonly documents: DocumentCache;
-  readonly services: Services;
+  /** The session system: the session watch re-checks and expires sessions through it. */
+  readonly sessions: SessionSource;
   readonly authenticator: SocketAuthenticator;
+  /** Builds each operation's context; `({ session }) => ({ session })` by default. */
+  readonly context?: ContextFunction;
   readonly bus: Bus;
   readonly limits: EngineLimits;
   readonly log: EngineLog;
@@ -72,7 +75,10 @@ export class Engine {
   readonly authenticator: SocketAuthenticator;
   readonly limits: EngineLimits;
   readonly log: EngineLog;
-  readonly #services: Services;
+  readonly #sessions: SessionSource;
+  readonly #context: ContextFunction;
+  // The context of shared-scope groups (built for no session), made once when first needed.
+  #sharedContext: { value: unknown } | Promise<unknown> | undefined;
   readonly #bus: Bus;
   readonly #registry = new TopicRegistry();
   readonly #fanout: Fanout;
@@ -100,7 +106,8 @@ export class Engine {
     this.authenticator = options.authenticator;
     this.limits = options.limits;
     this.log = options.log;
-    this.#services = options.services;
+    this.#sessions = options.sessions;
+    this.#context = options.context ?? defaultContext;
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
     this.#metrics = options.metrics ?? NO_METRICS;
@@ -113,7 +120,7 @@ export class Engine {
     const total = options.limits.maxTotalBufferedBytes;
     this.#outputBudget = total === undefined ? undefined : new OutputBudget(total);
     this.#fanout = new Fanout(this.schema, this.#registry, this.log, this.#metrics);
-    this.#watch = new SessionWatch(options.services.sessions, this.log, { recheckMs: options.limits.sessionRecheckMs });
+    this.#watch = new SessionWatch(options.sessions, this.log, { recheckMs: options.limits.sessionRecheckMs });
     this.#stopRevocations = this.#bus.subscribe(Channels.revocations, (message) => {
       try {
         const revocation = JSON.parse(message) as RevocationMessage;
@@ -157,8 +164,8 @@ export class Engine {
       connection.close(CloseCode.SubprotocolNotAcceptable, CloseReason.subprotocol);
       return connection;
     }
-    if (info.cookieSecret !== undefined) {
-      connection.cookieAuth = this.authenticator.byCookie(info.cookieSecret).catch((error: unknown) => {
+    if (info.cookieHeader !== undefined) {
+      connection.cookieAuth = this.authenticator.byCookie(info.cookieHeader).catch((error: unknown) => {
         this.log.warn({ err: error }, 'could not resolve the socket cookie; treating it as anonymous');
         return undefined;
       });
@@ -225,45 +232,82 @@ export class Engine {
    * revoked since `checkedSince` (when its check in the store began) closes the
    * connection with 4401 instead: the caller looks at `connection.isOpen`.
    */
-  admitUser(connection: Connection, auth: Authenticated, checkedSince?: number): boolean {
-    const userId = auth.user.id;
+  admitUser(connection: Connection, session: GatewaySession, checkedSince?: number): boolean {
+    const userId = session.userId;
     const count = this.#connectionsPerUser.get(userId) ?? 0;
     if (count >= this.limits.maxConnectionsPerUser) return false;
     this.#connectionsPerUser.set(userId, count + 1);
-    connection.auth = auth;
+    connection.session = session;
     this.#watch.add(connection, checkedSince);
     return true;
   }
 
-  /** Gives an acknowledged connection the context its operations run with. */
-  setContext(connection: Connection): void {
-    connection.context = {
-      transport: 'socket' as const,
-      auth: connection.auth,
+  /** Gives an acknowledged connection the context its subscriptions run with (the app's context function). */
+  async setContext(connection: Connection): Promise<void> {
+    connection.context = await this.#context({
+      session: connection.session,
       // Its own small object, not the connection: a fan-out group keeps the context
       // of its first subscriber, which must not keep a closed socket alive.
       client: { ip: connection.ip, userAgent: connection.userAgent },
-      cookies: undefined,
-      services: this.#services,
-    };
+      transport: 'socket',
+    });
   }
 
   /**
-   * The context for a query or mutation over the socket: the connection's own,
-   * with the session and user loaded fresh. Undefined (and the socket closed
+   * The context for a query or mutation over the socket: built afresh with the
+   * session as the session source answers now. Undefined (and the socket closed
    * with 4401) when the session is over.
    */
-  async currentContext(connection: Connection): Promise<GraphQLContext | undefined> {
-    const context = connection.context;
-    const sessionId = connection.auth?.session.id;
-    if (context === undefined || sessionId === undefined) return context;
-    const check = await this.#services.sessions.check(sessionId);
-    if (check.status === 'live') return { ...context, auth: check.auth };
+  async currentContext(connection: Connection): Promise<{ readonly value: unknown } | undefined> {
+    if (connection.state !== 'ready') return undefined;
+    const session = connection.session;
+    if (session === undefined) return { value: connection.context };
+    const check = await this.#sessions.check(session.id);
+    if (check.status === 'live') {
+      const value = await this.#context({ session: check.session, client: { ip: connection.ip, userAgent: connection.userAgent }, transport: 'socket' });
+      return { value };
+    }
     connection.close(CloseCode.Unauthorized, check.status === 'expired' ? CloseReason.sessionExpired : CloseReason.sessionEnded);
     return undefined;
   }
 
-  subscribe(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): void {
+  /**
+   * The context shared-scope (`global`) groups execute with: the context function's
+   * answer for no session and no client, never one subscriber's. Built once; a value
+   * when ready, else the promise of it.
+   */
+  sharedContext(): { value: unknown } | Promise<unknown> {
+    const made = this.#sharedContext;
+    if (made !== undefined) return made;
+    let result: unknown;
+    try {
+      result = this.#context({ session: undefined, client: undefined, transport: 'socket' });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!(result instanceof Promise)) return (this.#sharedContext = { value: result });
+    const pending = result.then(
+      (value: unknown) => {
+        this.#sharedContext = { value };
+        return value;
+      },
+      (error: unknown) => {
+        this.#sharedContext = undefined; // asked again next time
+        throw error;
+      },
+    );
+    this.#sharedContext = pending;
+    return pending;
+  }
+
+  /** Stops one operation of a connection: a fan-out subscriber leaves its group, a stream's iterator is returned. */
+  stopOperation(operation: Operation): void {
+    if (operation === 'pending') return;
+    if ('kind' in operation) operation.stop();
+    else this.unsubscribe(operation);
+  }
+
+    subscribe(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): void {
     if (this.#registry.add(topic, key, spec, subscriber)) {
       this.#topicListeners.set(
         topic,
@@ -347,16 +391,15 @@ export class Engine {
   #release(connection: Connection): void {
     this.#connections.delete(connection);
     this.#awaitingInit.delete(connection);
-    for (const operation of [...connection.operations.values()]) {
-      if (operation !== 'pending') this.unsubscribe(operation);
-    }
+    const operations = [...connection.operations.values()];
     connection.operations.clear();
-    const auth = connection.auth;
-    if (auth !== undefined) {
+    for (const operation of operations) this.stopOperation(operation);
+    const session = connection.session;
+    if (session !== undefined) {
       this.#watch.remove(connection);
-      const count = (this.#connectionsPerUser.get(auth.user.id) ?? 1) - 1;
-      if (count <= 0) this.#connectionsPerUser.delete(auth.user.id);
-      else this.#connectionsPerUser.set(auth.user.id, count);
+      const count = (this.#connectionsPerUser.get(session.userId) ?? 1) - 1;
+      if (count <= 0) this.#connectionsPerUser.delete(session.userId);
+      else this.#connectionsPerUser.set(session.userId, count);
     }
   }
 

@@ -8,8 +8,7 @@
  * whose session ended closes at the latest one re-check period (plus the time of
  * that re-check) after this node can see the store.
  */
-import { sessionExpiresAt, type Sessions, type SessionStatus } from '../accounts/sessions.js';
-import { MAX_IDS_PER_QUERY } from '../store/sessions-repo.js';
+import type { SessionSource, SessionStatus } from '../sessions/session-source.js';
 import type { Connection } from './connection.js';
 import { CloseCode, CloseReason } from './protocol/close-codes.js';
 import { DeadlineHeap } from './timers/deadline-heap.js';
@@ -39,6 +38,8 @@ export interface SessionWatchOptions {
 }
 
 export const DEFAULT_RECHECK_MS = 30_000;
+/** Session ids per `checkMany` call by default (Tessera's store answers 500 in one `WHERE id IN (…)`). */
+export const DEFAULT_RECHECK_BATCH = 500;
 const DEFAULT_TOMBSTONE_MS = 10_000;
 const DEFAULT_MAX_TOMBSTONES = 10_000;
 
@@ -77,12 +78,12 @@ export class SessionWatch {
   #stopped = false;
 
   constructor(
-    private readonly sessions: Pick<Sessions, 'check' | 'checkMany'>,
+    private readonly sessions: Pick<SessionSource, 'check' | 'checkMany'>,
     private readonly log: { warn(object: object, message: string): void },
     options: SessionWatchOptions = {},
   ) {
     this.#recheckMs = options.recheckMs ?? DEFAULT_RECHECK_MS;
-    this.#batchSize = Math.min(options.batchSize ?? MAX_IDS_PER_QUERY, MAX_IDS_PER_QUERY);
+    this.#batchSize = Math.max(1, options.batchSize ?? DEFAULT_RECHECK_BATCH);
     this.#tombstoneMs = options.tombstoneMs ?? DEFAULT_TOMBSTONE_MS;
     this.#maxTombstones = options.maxTombstones ?? DEFAULT_MAX_TOMBSTONES;
     this.#armRecheck(Date.now() + this.#recheckMs);
@@ -105,9 +106,9 @@ export class SessionWatch {
    * @returns false when the connection was closed instead (its session was revoked).
    */
   add(connection: Connection, checkedSince = Date.now()): boolean {
-    const auth = connection.auth;
-    if (auth === undefined) return true;
-    const id = auth.session.id;
+    const session = connection.session;
+    if (session === undefined) return true;
+    const id = session.id;
     const now = Date.now();
     this.#pruneTombstones(now);
     const tombstone = this.#tombstones.get(id);
@@ -117,7 +118,7 @@ export class SessionWatch {
     }
     let watched = this.#bySession.get(id);
     if (watched === undefined) {
-      watched = { connections: [], expiresAt: sessionExpiresAt(auth.session) };
+      watched = { connections: [], expiresAt: session.expiresAt };
       this.#bySession.set(id, watched);
       this.#schedule(id, watched.expiresAt);
     }
@@ -127,7 +128,7 @@ export class SessionWatch {
   }
 
   remove(connection: Connection): void {
-    const id = connection.auth?.session.id;
+    const id = connection.session?.id;
     if (id === undefined) return;
     const watched = this.#bySession.get(id);
     if (watched === undefined) return;
@@ -241,18 +242,27 @@ export class SessionWatch {
       // Sessions whose sockets all left meanwhile need no query.
       const batch = ids.slice(start, start + this.#batchSize).filter((id) => this.#bySession.has(id));
       if (batch.length === 0) continue;
-      let statuses: Map<string, SessionStatus>;
+      let statuses: ReadonlyMap<string, SessionStatus>;
       try {
-        statuses = await this.sessions.checkMany(batch);
+        statuses = await this.#checkMany(batch);
       } catch (error) {
         // Store unreachable: keep the sockets; the next re-check (or the expiry check) asks again.
         this.log.warn({ err: error, sessions: ids.length }, 'could not re-check the watched sessions; retrying at the next re-check');
         return;
       }
-      for (const [id, status] of statuses) {
+      // An id missing from the answer counts as ended (SessionSource.checkMany).
+      for (const id of batch) {
+        const status = statuses.get(id) ?? 'ended';
         if (status !== 'live') this.revoke([id], closeReasonFor(status));
       }
     }
+  }
+
+  /** The source's batch check, or one `check` per id (in parallel) for a source without one. */
+  async #checkMany(ids: readonly string[]): Promise<ReadonlyMap<string, SessionStatus>> {
+    if (this.sessions.checkMany !== undefined) return this.sessions.checkMany(ids);
+    const checks = await Promise.all(ids.map((id) => this.sessions.check(id)));
+    return new Map(ids.map((id, i) => [id, (checks[i] as { status: SessionStatus }).status]));
   }
 
   async #checkOne(id: string): Promise<void> {
@@ -278,7 +288,7 @@ export class SessionWatch {
       try {
         const check = await this.sessions.check(id);
         if (check.status === 'live') {
-          watched.expiresAt = sessionExpiresAt(check.auth.session);
+          watched.expiresAt = check.session.expiresAt;
           this.#schedule(id, watched.expiresAt);
         } else {
           this.revoke([id], closeReasonFor(check.status));

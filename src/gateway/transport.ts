@@ -14,6 +14,6 @@ export interface UpgradeInfo {
   readonly ip: string;
   readonly userAgent: string | undefined;
   readonly subprotocol: string;
-  /** The session cookie's secret, only when the request came from an allowed Origin. */
-  readonly cookieSecret: string | undefined;
+  /** The upgrade's Cookie header, only when the request came from an allowed Origin. */
+  readonly cookieHeader: string | undefined;
 }

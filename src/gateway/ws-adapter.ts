@@ -26,8 +26,8 @@ export interface WsAdapterOptions {
   readonly maxMessageBytes: number;
   readonly maxConnectionsPerAddress: number;
   readonly keepAliveMs: number;
-  /** Parses a Cookie header and returns the session secret in it, if any. */
-  readonly sessionSecretFromCookie: (cookieHeader: string) => string | undefined;
+  /** The path upgrades are served on; any other is refused with 404. '/graphql' by default. */
+  readonly path?: string;
   readonly log: {
     info(object: object, message: string): void;
     warn(object: object, message: string): void;
@@ -185,6 +185,7 @@ export class WsAdapter {
       { url: request.url ?? '/', origin: request.headers.origin, connectionsFromAddress: this.#perAddress.get(ip) ?? 0 },
       this.options.origins,
       this.options.maxConnectionsPerAddress,
+      this.options.path,
     );
     if (!verdict.ok) {
       this.options.log.info(
@@ -195,20 +196,19 @@ export class WsAdapter {
       refuse(socket, verdict.status, verdict.reason);
       return;
     }
-    const cookieHeader = request.headers.cookie;
-    const cookieSecret =
-      verdict.originAllowed && cookieHeader !== undefined ? this.options.sessionSecretFromCookie(cookieHeader) : undefined;
+    // The cookie is read only from an allowed Origin: never a cross-site page's (CSWSH), never a non-browser's.
+    const cookieHeader = verdict.originAllowed ? request.headers.cookie : undefined;
     const userAgent = request.headers['user-agent'];
     // Counted once the socket exists: ws answers a bad handshake (key, version) itself and
     // never calls back, and such a request must not hold one of the address's slots forever.
     // Without verifyClient, handleUpgrade calls back synchronously, so the check above still holds.
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, socket, ip, userAgent, cookieSecret));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, socket, ip, userAgent, cookieHeader));
   }
 
-  #accept(ws: WebSocket, socket: Duplex, ip: string, userAgent: string | undefined, cookieSecret: string | undefined): void {
+  #accept(ws: WebSocket, socket: Duplex, ip: string, userAgent: string | undefined, cookieHeader: string | undefined): void {
     this.#perAddress.set(ip, (this.#perAddress.get(ip) ?? 0) + 1);
     const transport = new WsTransport(ws, socket);
-    const connection = this.options.engine.open(transport, { ip, userAgent, subprotocol: ws.protocol, cookieSecret });
+    const connection = this.options.engine.open(transport, { ip, userAgent, subprotocol: ws.protocol, cookieHeader });
     this.#sockets.set(ws, connection);
     // Shared listeners (found again through #sockets), not closures per socket: at
     // tens of thousands of sockets, four closures each are a measurable part of the heap.
@@ -236,7 +236,7 @@ export class WsAdapter {
     const code = sent?.code ?? peerCode;
     const reason = sent?.reason ?? peerReason.toString();
     (this.options.metrics ?? NO_METRICS).socketClosed(code, reason);
-    this.options.log.info({ ip: connection.ip, code, reason, by: sent === undefined ? 'client' : 'server', authenticated: connection.auth !== undefined }, 'socket closed');
+    this.options.log.info({ ip: connection.ip, code, reason, by: sent === undefined ? 'client' : 'server', authenticated: connection.session !== undefined }, 'socket closed');
   }
 
   #ping(): void {

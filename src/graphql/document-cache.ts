@@ -27,7 +27,6 @@ import {
 } from 'graphql';
 import { costErrors, type CostLimits } from './cost-limits.js';
 import { depthErrors } from './depth-limit.js';
-import { oneSignInPerOperation } from './one-sign-in-rule.js';
 import { ErrorCode } from './errors.js';
 import { IntrospectionCache } from './introspection-cache.js';
 import { singleFieldSubscriptions } from './single-field-subscriptions.js';
@@ -55,6 +54,8 @@ export interface DocumentLimits {
   readonly cost?: CostLimits;
   /** The cache's budget in bytes, held documents included: {@link DEFAULT_CACHE_BYTES} when not given. */
   readonly cacheBytes?: number;
+  /** Validation rules of the app's own, run after graphql-js's specified rules and Tessera's; none by default. */
+  readonly rules?: readonly ValidationRule[];
 }
 
 /** The defaults of MAX_ALIASES, MAX_ROOT_FIELDS, MAX_INTROSPECTION_FIELDS and MAX_FIELDS. */
@@ -126,7 +127,7 @@ export class DocumentCache {
     this.#rules = [
       ...specifiedRules.filter((rule) => rule !== SingleFieldSubscriptionsRule),
       singleFieldSubscriptions,
-      oneSignInPerOperation,
+      ...(limits.rules ?? []),
     ];
   }
 

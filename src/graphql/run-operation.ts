@@ -17,7 +17,7 @@ export interface OperationRequest {
   readonly operation: OperationDefinitionNode;
   readonly operationName: string | null | undefined;
   readonly variables: Record<string, unknown> | null | undefined;
-  /** What the resolvers get as their context: any value (the app's own context type). */
+  /** The app's context for this operation. */
   readonly contextValue: unknown;
 }
 

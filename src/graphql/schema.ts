@@ -1,6 +1,7 @@
 /**
- * The executable schema: the SDL plus resolvers, and for each subscription
- * field its topic and the scope its result depends on (used by the fan-out).
+ * The demo's executable schema: the SDL plus resolvers, and for each subscription
+ * field its topic and the scope its result depends on, declared for the gateway's
+ * fast path (declareTopics).
  */
 import { randomUUID } from 'node:crypto';
 import { buildSchema, type GraphQLFieldResolver, GraphQLObjectType, type GraphQLSchema } from 'graphql';
@@ -11,6 +12,7 @@ import { eventValue } from './event-value.js';
 import { badInput, ClientError, ErrorCode, forbidden, unauthenticated } from './errors.js';
 import { sessionExpiresAt } from '../accounts/sessions.js';
 import { typeDefs } from './type-defs.js';
+import { declareTopics, type TopicSpec } from '../gateway/topic-fields.js';
 
 type Resolver = GraphQLFieldResolver<unknown, GraphQLContext, any>;
 
@@ -112,19 +114,12 @@ const mutation: Record<string, Resolver> = {
 };
 
 /**
- * Whom a subscription field's result depends on. `global`: the same for every
- * subscriber; `user`: the same for all connections of one user. The fan-out
- * executes once per (document, variables, scope).
+ * Each subscription field's topic (from the context, never from client arguments;
+ * throws a ClientError to refuse) and scope. `global`: the same for every subscriber,
+ * executed with the context of no session; `user`: the same for all connections of one
+ * user. The fan-out executes once per (document, variables, scope).
  */
-export type SubscriptionScope = 'global' | 'user';
-
-export interface SubscriptionField {
-  readonly scope: SubscriptionScope;
-  /** The topic to listen on, from the context (never from client arguments); throws a ClientError to refuse. */
-  topic(args: Record<string, unknown>, context: GraphQLContext): string;
-}
-
-export const subscriptionFields: Readonly<Record<string, SubscriptionField>> = {
+export const subscriptionTopics: Readonly<Record<string, TopicSpec<GraphQLContext>>> = {
   accountsUserCount: {
     scope: 'user',
     topic: (_args, context) => Topics.userCount(requireAuth(context).user.id),
@@ -164,9 +159,10 @@ export function createSchema(): GraphQLSchema {
   attach(schema, 'Query', query);
   attach(schema, 'Mutation', mutation);
   attach(schema, 'Subscription', subscription);
+  declareTopics(schema, subscriptionTopics);
   const subscriptionType = schema.getSubscriptionType();
   for (const name of Object.keys(subscriptionType?.getFields() ?? {})) {
-    if (subscriptionFields[name] === undefined) throw new Error(`no topic for Subscription.${name}`);
+    if (subscriptionTopics[name] === undefined) throw new Error(`no topic for Subscription.${name}`);
   }
   return schema;
 }

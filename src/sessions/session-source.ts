@@ -12,6 +12,7 @@
  *   watched session reaches its expiry (it may have slid), and on the periodic
  *   re-check (SESSION_RECHECK_SECONDS) that makes revocation at-least-once.
  * - `checkMany`, when present, answers the periodic re-check in batches.
+ * - `forSocket`, when present, slims what each socket keeps of its session.
  * - `onEnded`, when present, is how the session system tells this process's
  *   gateway that sessions ended here (so their sockets close at once even when
  *   the bus is down). An app whose session system has no such hook calls
@@ -47,6 +48,13 @@ export interface SessionSource<TUser = unknown> {
   check(sessionId: string): Promise<SessionCheck<TUser>>;
   /** Many at once (for the periodic re-check); an id missing from the answer counts as `ended`. Optional. */
   checkMany?(sessionIds: readonly string[]): Promise<ReadonlyMap<string, SessionStatus>>;
+  /**
+   * What a socket keeps of a live session for its whole life (its `user` slimmed to what
+   * subscriptions need, say): thousands of sockets each hold one. Optional: by default
+   * the session as `check` answered it. Queries and mutations over the socket get the
+   * session as a fresh `check` answers it, never this.
+   */
+  forSocket?(session: GatewaySession<TUser>): GatewaySession<TUser>;
   /** Calls `listener` when sessions end in this process; returns the unsubscribe function. Optional. */
   onEnded?(listener: (sessionIds: readonly string[], reason: string) => void): () => void;
 }

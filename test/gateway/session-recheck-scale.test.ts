@@ -15,6 +15,7 @@ import { Sessions } from '../../src/accounts/sessions.js';
 import type { Connection } from '../../src/gateway/connection.js';
 import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
 import { SessionWatch } from '../../src/gateway/session-watch.js';
+import { tesseraSessions } from '../../src/sessions/tessera-sessions.js';
 import { MemoryBus } from '../../src/pubsub/memory-bus.js';
 import { openStore } from '../../src/store/database.js';
 import { migrateToLatest } from '../../src/store/migrations.js';
@@ -66,11 +67,11 @@ for (const { backend, skip } of await backends()) {
           return livenessByIds(batch);
         };
         const sessions = new Sessions(repo, new MemoryBus(), { idleSeconds: 3600, absoluteSeconds: 7200 });
-        const watch = new SessionWatch(sessions, { warn: () => {} }, { recheckMs: 3_600_000 });
+        const watch = new SessionWatch(tesseraSessions(sessions), { warn: () => {} }, { recheckMs: 3_600_000 });
         const closed = new Map<string, { code: number; reason: string }>();
         for (const id of ids) {
           const fake = {
-            auth: { session: { id, idle_expires_at: now + 3_600_000, absolute_expires_at: now + 7_200_000 }, user: { id: 'u1' } },
+            session: { id, userId: 'u1', expiresAt: now + 3_600_000 },
             close(code: number, reason: string) {
               closed.set(id, { code, reason });
               watch.remove(fake as unknown as Connection);

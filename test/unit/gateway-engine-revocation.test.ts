@@ -6,12 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Authenticated, SessionStatus } from '../../src/accounts/sessions.js';
 import type { SocketAuthenticator } from '../../src/gateway/auth/socket-authenticator.js';
 import { Engine } from '../../src/gateway/engine.js';
 import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
-import type { Services } from '../../src/graphql/context.js';
+import type { GatewaySession, SessionSource, SessionStatus } from '../../src/sessions/session-source.js';
 import { DocumentCache } from '../../src/graphql/document-cache.js';
 import { createSchema } from '../../src/graphql/schema.js';
 import { MemoryBus } from '../../src/pubsub/memory-bus.js';
@@ -32,11 +31,8 @@ class ReconnectingBus extends MemoryBus {
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 const far = Date.now() + 3_600_000;
 
-function authFor(sessionId: string): Authenticated {
-  return {
-    session: { id: sessionId, user_id: 'u', token_hash: '', created_at: 0, last_seen_at: 0, idle_expires_at: far, absolute_expires_at: far, user_agent: null },
-    user: { id: 'u', email: 'u@example.test', email_normalized: 'u@example.test', name: null, password_hash: '', role: 'user', created_at: 0, updated_at: 0 },
-  };
+function authFor(sessionId: string): GatewaySession {
+  return { id: sessionId, userId: 'u', expiresAt: far };
 }
 
 function makeEngine(authenticator: Partial<SocketAuthenticator>, statuses = new Map<string, SessionStatus>()) {
@@ -54,7 +50,7 @@ function makeEngine(authenticator: Partial<SocketAuthenticator>, statuses = new 
   const engine = new Engine({
     schema,
     documents: new DocumentCache(schema, { maxBytes: 16_384, maxDepth: 12, maxTokens: 2000 }),
-    services: { sessions } as unknown as Services,
+    sessions: sessions as unknown as SessionSource,
     authenticator: authenticator as SocketAuthenticator,
     bus,
     limits: {
@@ -70,7 +66,7 @@ function makeEngine(authenticator: Partial<SocketAuthenticator>, statuses = new 
   });
   const open = () => {
     const transport = new FakeTransport();
-    const connection = engine.open(transport, { ip: '127.0.0.1', userAgent: undefined, subprotocol: 'graphql-transport-ws', cookieSecret: undefined });
+    const connection = engine.open(transport, { ip: '127.0.0.1', userAgent: undefined, subprotocol: 'graphql-transport-ws', cookieHeader: undefined });
     return { transport, connection };
   };
   return { engine, bus, open, asked, statuses };
@@ -85,7 +81,7 @@ describe('Engine: revocation', () => {
         await tick();
         engine?.revokeSessions(['s'], CloseReason.sessionEnded);
         await tick();
-        return { ok: true, auth: authFor('s') };
+        return { ok: true, session: authFor('s') };
       },
     });
     engine = made.engine;
@@ -106,7 +102,7 @@ describe('Engine: revocation', () => {
       byInitPayload: async () => {
         await bus?.publish('tessera:revocations', JSON.stringify({ sessionIds: ['s'], reason: CloseReason.sessionEnded }));
         await tick();
-        return { ok: true, auth: authFor('s') };
+        return { ok: true, session: authFor('s') };
       },
     });
     bus = made.bus;
@@ -121,7 +117,7 @@ describe('Engine: revocation', () => {
   });
 
   test('revokeSessions (the local path, no bus) closes the socket at once', async () => {
-    const { engine, open } = makeEngine({ byInitPayload: async () => ({ ok: true, auth: authFor('s') }) });
+    const { engine, open } = makeEngine({ byInitPayload: async () => ({ ok: true, session: authFor('s') }) });
     const { transport, connection } = open();
     engine.receive(connection, '{"type":"connection_init","payload":{"token":"t"}}');
     await tick();
@@ -133,7 +129,7 @@ describe('Engine: revocation', () => {
 
   test('after the bus reconnects, every watched session is re-checked in one batch and ended ones close', async () => {
     const { engine, bus, open, asked, statuses } = makeEngine({
-      byInitPayload: async (payload) => ({ ok: true, auth: authFor(String(payload?.['token'])) }),
+      byInitPayload: async (payload) => ({ ok: true, session: authFor(String(payload?.['token'])) }),
     });
     const sockets = ['s1', 's2', 's3'].map((id) => {
       const socket = open();

@@ -8,7 +8,7 @@ import type { SocketAuthenticator } from '../../src/gateway/auth/socket-authenti
 import { Engine } from '../../src/gateway/engine.js';
 import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
-import type { Services } from '../../src/graphql/context.js';
+import type { SessionSource } from '../../src/sessions/session-source.js';
 import { DocumentCache } from '../../src/graphql/document-cache.js';
 import { createSchema } from '../../src/graphql/schema.js';
 import { MemoryBus } from '../../src/pubsub/memory-bus.js';
@@ -27,7 +27,7 @@ function makeEngine(authenticator: Partial<SocketAuthenticator>, messagesPerSeco
   const engine = new Engine({
     schema,
     documents: new DocumentCache(schema, { maxBytes: 16_384, maxDepth: 12, maxTokens: 2000 }),
-    services: { sessions: {} } as unknown as Services,
+    sessions: {} as unknown as SessionSource,
     authenticator: authenticator as SocketAuthenticator,
     bus: new MemoryBus(),
     limits: { initTimeoutMs, maxSubscriptionsPerConnection: 5, maxConnectionsPerUser: 5, maxBufferedBytes: 1 << 20, messagesPerSecond, maxResponseBytes: 1 << 20 },
@@ -35,13 +35,13 @@ function makeEngine(authenticator: Partial<SocketAuthenticator>, messagesPerSeco
   });
   const open = (subprotocol = 'graphql-transport-ws') => {
     const transport = new FakeTransport();
-    const connection = engine.open(transport, { ip: '127.0.0.1', userAgent: undefined, subprotocol, cookieSecret: undefined });
+    const connection = engine.open(transport, { ip: '127.0.0.1', userAgent: undefined, subprotocol, cookieHeader: undefined });
     return { transport, connection };
   };
   return { engine, open, logged };
 }
 
-const anonymous: Partial<SocketAuthenticator> = { byInitPayload: async () => ({ ok: true, auth: undefined }) };
+const anonymous: Partial<SocketAuthenticator> = { byInitPayload: async () => ({ ok: true, session: undefined }) };
 
 describe('Engine (pure, fake transport)', () => {
   test('acknowledges connection_init and answers a query with next then complete', async () => {
@@ -118,7 +118,7 @@ describe('Engine (pure, fake transport)', () => {
 
   test('4408 only for a connection that sent no connection_init in time, not for one whose credential is still being checked', async () => {
     const slowStore: Partial<SocketAuthenticator> = {
-      byInitPayload: () => new Promise((resolve) => setTimeout(() => resolve({ ok: true, auth: undefined }), 150)),
+      byInitPayload: () => new Promise((resolve) => setTimeout(() => resolve({ ok: true, session: undefined }), 150)),
     };
     const { engine, open } = makeEngine(slowStore, 100, 50);
     const silent = open();

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SessionCheck, Sessions, SessionStatus } from '../../src/accounts/sessions.js';
+import type { SessionCheck, SessionSource, SessionStatus } from '../../src/sessions/session-source.js';
 import type { Connection } from '../../src/gateway/connection.js';
 import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
 import { SessionWatch, type SessionWatchOptions } from '../../src/gateway/session-watch.js';
@@ -24,7 +24,7 @@ async function until(condition: () => boolean, what: string, timeoutMs = 3000): 
 }
 
 interface FakeConnection {
-  auth: { session: { id: string; idle_expires_at: number; absolute_expires_at: number }; user: { id: string } };
+  session: { id: string; userId: string; expiresAt: number };
   closed: { code: number; reason: string } | undefined;
   close(code: number, reason: string): void;
 }
@@ -32,7 +32,7 @@ interface FakeConnection {
 function connection(sessionId: string, watch: () => SessionWatch): FakeConnection {
   const expiresAt = FAR();
   return {
-    auth: { session: { id: sessionId, idle_expires_at: expiresAt, absolute_expires_at: expiresAt }, user: { id: 'u' } },
+    session: { id: sessionId, userId: 'u', expiresAt },
     closed: undefined,
     close(code, reason) {
       if (this.closed !== undefined) return;
@@ -77,9 +77,9 @@ function fakeStore(statuses: Map<string, SessionStatus> = new Map()) {
         const status = statuses.get(id) ?? 'live';
         if (status !== 'live') return { status };
         const at = FAR();
-        return { status, auth: { session: { id, idle_expires_at: at, absolute_expires_at: at }, user: { id: 'u' } } } as unknown as SessionCheck;
+        return { status, session: { id, userId: 'u', expiresAt: at } };
       },
-    } as unknown as Sessions,
+    } as unknown as SessionSource,
   };
   return store;
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { SessionCheck, Sessions } from '../../src/accounts/sessions.js';
+import type { SessionCheck, SessionSource } from '../../src/sessions/session-source.js';
 import type { Connection } from '../../src/gateway/connection.js';
 import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
 import { SessionWatch } from '../../src/gateway/session-watch.js';
@@ -13,14 +13,14 @@ import { SessionWatch } from '../../src/gateway/session-watch.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface FakeConnection {
-  auth: { session: { id: string; idle_expires_at: number; absolute_expires_at: number }; user: { id: string } };
+  session: { id: string; userId: string; expiresAt: number };
   closed: { code: number; reason: string } | undefined;
   close(code: number, reason: string): void;
 }
 
 function connection(sessionId: string, expiresAt: number, watch?: SessionWatch): FakeConnection {
   const fake: FakeConnection = {
-    auth: { session: { id: sessionId, idle_expires_at: expiresAt, absolute_expires_at: expiresAt + 1e9 }, user: { id: 'u' } },
+    session: { id: sessionId, userId: 'u', expiresAt },
     closed: undefined,
     close(code, reason) {
       if (this.closed !== undefined) return;
@@ -38,7 +38,7 @@ function fakeSessions(check: (id: string) => SessionCheck | Promise<SessionCheck
       asked.push(id);
       return check(id);
     },
-  } as unknown as Sessions;
+  } as unknown as SessionSource;
   return { sessions, asked };
 }
 
@@ -94,7 +94,7 @@ describe('SessionWatch', () => {
     let expiresAt = Date.now() + 30;
     const { sessions, asked } = fakeSessions((id) =>
       Date.now() < expiresAt
-        ? ({ status: 'live', auth: { session: { id, idle_expires_at: expiresAt, absolute_expires_at: expiresAt + 1e9 }, user: { id: 'u' } } } as unknown as SessionCheck)
+        ? ({ status: 'live', session: { id, userId: 'u', expiresAt } } as SessionCheck)
         : { status: 'expired' },
     );
     const watch = new SessionWatch(sessions, log);

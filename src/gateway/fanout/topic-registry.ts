@@ -3,7 +3,6 @@
  * (same document, variables and scope) → subscribers. Pure bookkeeping.
  */
 import type { DocumentNode } from 'graphql';
-import type { GraphQLContext } from '../../graphql/context.js';
 import type { LeafPlan } from './leaf-result.js';
 import type { NextPayload } from './next-payload.js';
 
@@ -28,8 +27,11 @@ export interface GroupSpec {
   readonly document: DocumentNode;
   readonly operationName: string | undefined;
   readonly variables: Record<string, unknown> | undefined;
-  /** A context of the group's scope: every member would execute to the same result with it. */
-  readonly context: GraphQLContext;
+  /**
+   * A context of the group's scope: every member would execute to the same result with it
+   * (for a `global` group, the context built for no session; for a `user` group, its first subscriber's).
+   */
+  readonly context: unknown;
 }
 
 export interface Group extends GroupSpec {

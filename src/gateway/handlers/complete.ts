@@ -6,5 +6,5 @@ export function handleComplete(engine: Engine, connection: Connection, id: strin
   const operation = connection.operations.get(id);
   if (operation === undefined) return;
   connection.operations.delete(id);
-  if (operation !== 'pending') engine.unsubscribe(operation);
+  engine.stopOperation(operation);
 }

@@ -26,12 +26,13 @@ export async function handleConnectionInit(
     connection.close(credentialCloseCode(result.reason), result.reason);
     return;
   }
-  if (result.auth !== undefined && !engine.admitUser(connection, result.auth, checkedSince)) {
+  if (result.session !== undefined && !engine.admitUser(connection, result.session, checkedSince)) {
     connection.close(CloseCode.TooManyRequests, CloseReason.tooManyConnections);
     return;
   }
   if (!connection.isOpen) return; // its session was revoked while it was being checked
-  engine.setContext(connection);
+  await engine.setContext(connection);
+  if (!connection.isOpen) return; // closed (revoked, timed out) while the context was being built
   connection.state = 'ready';
   connection.send(ACK_FRAME);
 }

@@ -1,6 +1,9 @@
 /**
- * `subscribe`: a query or mutation runs once and completes; a subscription
- * joins the fan-out group of its (document, variables, scope) on its topic.
+ * `subscribe`: a query or mutation runs once and completes. A subscription on a
+ * field declared for the fast path (`extensions.tessera`, topic-fields.ts) joins
+ * the fan-out group of its (document, variables, scope) on its topic; any other
+ * runs the standard way, through graphql-js `subscribe` with the subscriber's own
+ * context and its own AsyncIterator (as graphql-ws runs it).
  */
 import {
   type ExecutionResult,
@@ -9,21 +12,24 @@ import {
   getArgumentValues,
   getVariableValues,
   type GraphQLError,
+  type GraphQLField,
   type GraphQLFormattedError,
   Kind,
   type OperationDefinitionNode,
+  locatedError,
   type SelectionSetNode,
+  subscribe as graphqlSubscribe,
 } from 'graphql';
 import { type PreparedDocument, selectOperation } from '../../graphql/document-cache.js';
-import { ClientError, ErrorCode } from '../../graphql/errors.js';
+import { ErrorCode } from '../../graphql/errors.js';
 import { formatErrors } from '../../graphql/format-errors.js';
 import { canonicalJson } from '../../graphql/introspection-cache.js';
 import { responseTooLarge, runOperation } from '../../graphql/run-operation.js';
-import { subscriptionFields } from '../../graphql/schema.js';
 import { hasConditionalRootSelection } from '../../graphql/single-field-subscriptions.js';
-import { type Connection, PENDING } from '../connection.js';
+import { type Connection, PENDING, type StreamOperation } from '../connection.js';
 import type { Engine } from '../engine.js';
 import type { Subscriber } from '../fanout/topic-registry.js';
+import { topicSpecOf } from '../topic-fields.js';
 import { CloseCode, CloseReason } from '../protocol/close-codes.js';
 import { completeFrame, errorFrame, nextFrame, nextPrefix } from '../protocol/frames.js';
 import type { ClientMessage } from '../protocol/messages.js';
@@ -72,22 +78,21 @@ export async function handleSubscribe(engine: Engine, connection: Connection, me
     return;
   }
   if (operation.operation === 'subscription') {
-    subscribe(engine, connection, id, payload.variables ?? undefined, operation, prepared.prepared);
+    await subscribe(engine, connection, id, payload.variables ?? undefined, operation, prepared.prepared);
   } else {
     await runOnce(engine, connection, id, payload, operation, prepared.prepared);
   }
 }
 
-function subscribe(
+async function subscribe(
   engine: Engine,
   connection: Connection,
   id: string,
   variables: Record<string, unknown> | undefined,
   operation: OperationDefinitionNode,
   prepared: PreparedDocument,
-): void {
+): Promise<void> {
   const context = connection.context;
-  if (context === undefined) return;
   const coerced = getVariableValues(engine.schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
   if (coerced.errors !== undefined) {
     connection.send(errorFrame(id, formatErrors(coerced.errors, engine.log).errors));
@@ -105,22 +110,58 @@ function subscribe(
   }
   const fieldNode = rootField(operation.selectionSet, fragments);
   const fieldName = fieldNode?.name.value;
-  const descriptor = fieldName === undefined ? undefined : subscriptionFields[fieldName];
   const fieldDef = fieldName === undefined ? undefined : engine.schema.getSubscriptionType()?.getFields()[fieldName];
-  if (fieldNode === undefined || descriptor === undefined || fieldDef === undefined) {
+  if (fieldNode === undefined || fieldDef === undefined) {
     connection.send(errorFrame(id, [clientError(ErrorCode.BAD_REQUEST, 'The subscription selects no known field.')]));
+    return;
+  }
+  const spec = topicSpecOf(fieldDef as GraphQLField<unknown, unknown>);
+  if (spec === undefined) {
+    await stream(engine, connection, id, variables, operation, prepared, context);
     return;
   }
   let topic: string;
   try {
-    topic = descriptor.topic(getArgumentValues(fieldDef, fieldNode, coerced.coerced), context);
+    topic = spec.topic(getArgumentValues(fieldDef, fieldNode, coerced.coerced), context);
   } catch (error) {
-    if (!(error instanceof ClientError)) throw error;
-    connection.send(errorFrame(id, [{ message: error.message, extensions: error.extensions }]));
+    // A GraphQLError is the app refusing (its message is shown); anything else is masked and logged.
+    connection.send(errorFrame(id, formatErrors([locatedError(error, [fieldNode])], engine.log).errors));
     return;
   }
-  // The document stays in memory while the subscription lives: shared by every
-  // subscription of the same source, and counted against DOCUMENT_CACHE_BYTES.
+  // A shared-scope group runs with the context built for no session, never this subscriber's.
+  let groupContext: unknown = context;
+  if (spec.scope === 'global') {
+    const shared = engine.sharedContext();
+    if (shared instanceof Promise) {
+      connection.operations.set(id, PENDING);
+      try {
+        groupContext = await shared;
+      } finally {
+        if (connection.operations.get(id) === PENDING) connection.operations.delete(id);
+      }
+      if (!connection.isOpen) return;
+    } else {
+      groupContext = shared.value;
+    }
+  }
+  const hold = holdDocument(engine, connection, id, prepared);
+  if (hold === undefined) return;
+  const shared = hold.prepared;
+  // Subscribers with equal keys would execute to equal results: the fan-out runs them once.
+  const scope = spec.scope === 'user' ? (connection.session?.userId ?? '') : '';
+  const operationName = operation.name?.value;
+  const key = `${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`;
+  const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined, document: hold };
+  connection.operations.set(id, subscriber);
+  engine.subscribe(topic, key, { document: shared.document, operationName, variables, context: groupContext }, subscriber);
+}
+
+/**
+ * The document stays in memory while the subscription lives: shared by every
+ * subscription of the same source, and counted against DOCUMENT_CACHE_BYTES.
+ * Undefined (and the client told) when held documents fill the budget.
+ */
+function holdDocument(engine: Engine, connection: Connection, id: string, prepared: PreparedDocument) {
   const hold = engine.documents.hold(prepared);
   if (hold === undefined) {
     connection.send(
@@ -131,16 +172,103 @@ function subscribe(
         ),
       ]),
     );
+  }
+  return hold;
+}
+
+/**
+ * The standard way: graphql-js `subscribe` with this subscriber's own context; each
+ * value of its AsyncIterator is executed and sent as a `next`, its end is `complete`.
+ * `complete` from the client or the socket closing calls the iterator's `return()`.
+ * A subscription that cannot start (the `subscribe` resolver threw or returned no
+ * AsyncIterable) gets an `error` message, as graphql-ws sends; an iterator that throws
+ * mid-stream gets one too (masked and logged), where graphql-ws would close the socket.
+ */
+async function stream(
+  engine: Engine,
+  connection: Connection,
+  id: string,
+  variables: Record<string, unknown> | undefined,
+  operation: OperationDefinitionNode,
+  prepared: PreparedDocument,
+  contextValue: unknown,
+): Promise<void> {
+  const hold = holdDocument(engine, connection, id, prepared);
+  if (hold === undefined) return;
+  connection.operations.set(id, PENDING);
+  let result: Awaited<ReturnType<typeof graphqlSubscribe>>;
+  try {
+    result = await graphqlSubscribe({
+      schema: engine.schema,
+      document: hold.prepared.document,
+      operationName: operation.name?.value ?? null,
+      variableValues: variables ?? null,
+      contextValue,
+    });
+  } catch (error) {
+    hold.release();
+    if (connection.operations.get(id) === PENDING) connection.operations.delete(id);
+    throw error;
+  }
+  if (!(Symbol.asyncIterator in result)) {
+    hold.release();
+    if (connection.operations.get(id) !== PENDING) return;
+    connection.operations.delete(id);
+    connection.send(errorFrame(id, formatErrors((result.errors ?? []) as GraphQLError[], engine.log).errors));
     return;
   }
-  const shared = hold.prepared;
-  // Subscribers with equal keys would execute to equal results: the fan-out runs them once.
-  const scope = descriptor.scope === 'user' ? (connection.auth?.user.id ?? '') : '';
-  const operationName = operation.name?.value;
-  const key = `${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`;
-  const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined, document: hold };
-  connection.operations.set(id, subscriber);
-  engine.subscribe(topic, key, { document: shared.document, operationName, variables, context }, subscriber);
+  const iterator = result[Symbol.asyncIterator]();
+  let stopped = false;
+  const op: StreamOperation = {
+    kind: 'stream',
+    stop: () => {
+      if (stopped) return;
+      stopped = true;
+      hold.release();
+      const returned = iterator.return?.();
+      returned?.catch((error: unknown) => engine.log.warn({ err: error }, 'a subscription iterator failed to return'));
+    },
+  };
+  // Completed by the client, or the socket closed, while it was starting: release it now.
+  if (connection.operations.get(id) !== PENDING) {
+    op.stop();
+    return;
+  }
+  connection.operations.set(id, op);
+  void pump(engine, connection, id, op, iterator);
+}
+
+async function pump(
+  engine: Engine,
+  connection: Connection,
+  id: string,
+  op: StreamOperation,
+  iterator: AsyncIterator<ExecutionResult>,
+): Promise<void> {
+  const current = () => connection.operations.get(id) === op;
+  try {
+    for (;;) {
+      const step = await iterator.next();
+      if (!current()) return;
+      if (step.done === true) {
+        connection.operations.delete(id);
+        op.stop();
+        connection.send(completeFrame(id));
+        return;
+      }
+      const value = step.value;
+      const errors = value.errors === undefined ? undefined : formatErrors(value.errors as GraphQLError[], engine.log).errors;
+      const body = errors === undefined ? value : { ...value, errors };
+      // Each subscriber's result is its own: measured as a query's is, before it is serialized.
+      const tooLarge = responseTooLarge(body, engine.limits.maxResponseBytes);
+      connection.send(nextFrame(id, JSON.stringify(tooLarge === undefined ? body : { errors: [tooLarge] })));
+    }
+  } catch (error) {
+    if (!current()) return;
+    connection.operations.delete(id);
+    op.stop();
+    connection.send(errorFrame(id, formatErrors([locatedError(error, undefined)], engine.log).errors));
+  }
 }
 
 async function runOnce(
@@ -156,8 +284,9 @@ async function runOnce(
   try {
     // The socket keeps its session without secrets (see forSocket): a query or
     // mutation runs with the session and user as the store has them now.
-    const contextValue = await engine.currentContext(connection);
-    if (contextValue === undefined) return; // the session ended meanwhile: the socket is closing
+    const context = await engine.currentContext(connection);
+    if (context === undefined) return; // the session ended meanwhile: the socket is closing
+    const contextValue = context.value;
     result = await runOperation({
       schema: engine.schema,
       documents: engine.documents,
