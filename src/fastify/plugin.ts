@@ -1,7 +1,8 @@
 /**
  * The Fastify plugin (`tessera/fastify`): GraphQL over HTTP (POST with JSON,
  * GET for queries; the document cache with its size, depth and cost limits;
- * the CSRF and Origin rules) and the gateway's WebSocket on the same path, on
+ * the CSRF and Origin rules; the gateway's `limits`, one document cache for
+ * both) and the gateway's WebSocket on the same path, on
  * the app's own server. The gateway is `fastify.tessera`, and closes with the
  * app: its sockets get 1001 in `preClose`, before Fastify's server waits for
  * its connections to end (an open socket would hold `close()` until then).
@@ -13,47 +14,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { DocumentCache, DEFAULT_CACHE_BYTES, DEFAULT_COST_LIMITS } from '../graphql/document-cache.js';
+import { gatewayLimits } from '../gateway/gateway-limits.js';
+import { DocumentCache } from '../graphql/document-cache.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { answerOperation, guardRequest, type HttpAnswer, requestError, wantsGraphQLResponse } from '../graphql/over-http.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from '../http/graphql-params.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../index.js';
 import { OriginPolicy } from '../security/origin-policy.js';
 import type { GatewaySession } from '../sessions/session-source.js';
-
-/** The limits of GraphQL over HTTP. Every one has a default. */
-export interface HttpLimits {
-  /** A document longer than this many bytes is refused before it is parsed; default 16 KiB (MAX_DOCUMENT_BYTES). */
-  readonly maxDocumentBytes: number;
-  /** Deepest selection nesting allowed; default 12 (MAX_QUERY_DEPTH). */
-  readonly maxDepth: number;
-  /** Parser token limit; default 2000. */
-  readonly maxTokens: number;
-  /** Aliases per document; default 30 (MAX_ALIASES). */
-  readonly maxAliases: number;
-  /** Root fields per operation; default 20 (MAX_ROOT_FIELDS). */
-  readonly maxRootFields: number;
-  /** Introspection fields per document; default 3 (MAX_INTROSPECTION_FIELDS). */
-  readonly maxIntrospectionFields: number;
-  /** Fields per document; default 300 (MAX_FIELDS). */
-  readonly maxFields: number;
-  /** Bytes of parsed documents kept (LRU); default 16 MiB (DOCUMENT_CACHE_BYTES). */
-  readonly documentCacheBytes: number;
-  /** A result whose JSON would be larger is refused with RESPONSE_TOO_LARGE; default 1 MiB (MAX_RESPONSE_BYTES). */
-  readonly maxResponseBytes: number;
-}
-
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  maxDocumentBytes: 16 * 1024,
-  maxDepth: 12,
-  maxTokens: 2000,
-  maxAliases: DEFAULT_COST_LIMITS.maxAliases,
-  maxRootFields: DEFAULT_COST_LIMITS.maxRootFields,
-  maxIntrospectionFields: DEFAULT_COST_LIMITS.maxIntrospectionFields,
-  maxFields: DEFAULT_COST_LIMITS.maxFields,
-  documentCacheBytes: DEFAULT_CACHE_BYTES,
-  maxResponseBytes: 1024 * 1024,
-};
 
 export interface TesseraPluginOptions<TContext, TUser> extends GatewayOptions<TContext, TUser> {
   /**
@@ -62,8 +30,6 @@ export interface TesseraPluginOptions<TContext, TUser> extends GatewayOptions<TC
    * the request's Cookie header, `transport: 'http'`.
    */
   readonly httpContext?: (request: FastifyRequest, reply: FastifyReply) => TContext | Promise<TContext>;
-  /** GraphQL over HTTP's limits; each one not given has its default ({@link DEFAULT_HTTP_LIMITS}). */
-  readonly httpLimits?: Partial<HttpLimits>;
 }
 
 declare module 'fastify' {
@@ -79,24 +45,28 @@ function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
 }
 
 async function tesseraPlugin<TContext, TUser>(fastify: FastifyInstance, options: TesseraPluginOptions<TContext, TUser>): Promise<void> {
-  const { httpContext, httpLimits, ...gatewayOptions } = options;
+  const { httpContext, ...gatewayOptions } = options;
   const path = options.path ?? '/graphql';
-  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...httpLimits };
+  // One set of limits and one document cache for HTTP and the socket.
+  const limits = gatewayLimits(options.limits);
   const origins = new OriginPolicy(options.origins);
-  const documents = new DocumentCache(options.schema, {
-    maxBytes: limits.maxDocumentBytes,
-    maxDepth: limits.maxDepth,
-    maxTokens: limits.maxTokens,
-    cost: {
-      maxAliases: limits.maxAliases,
-      maxRootFields: limits.maxRootFields,
-      maxIntrospectionFields: limits.maxIntrospectionFields,
-      maxFields: limits.maxFields,
-    },
-    cacheBytes: limits.documentCacheBytes,
-  });
+  const documents =
+    options.documents ??
+    new DocumentCache(options.schema, {
+      maxBytes: limits.maxDocumentBytes,
+      maxDepth: limits.maxQueryDepth,
+      maxTokens: limits.maxTokens,
+      cost: {
+        maxAliases: limits.maxAliases,
+        maxRootFields: limits.maxRootFields,
+        maxIntrospectionFields: limits.maxIntrospectionFields,
+        maxFields: limits.maxFields,
+      },
+      cacheBytes: limits.documentCacheBytes,
+      rules: limits.validationRules,
+    });
 
-  const gateway = createGateway<TContext, TUser>({ ...gatewayOptions, path });
+  const gateway = createGateway<TContext, TUser>({ ...gatewayOptions, path, documents });
   gateway.attach(fastify.server);
   fastify.decorate('tessera', gateway as Gateway<unknown>);
   fastify.addHook('preClose', async () => {
