@@ -142,7 +142,7 @@ export class SessionWatch {
 
   #rebuild(): void {
     this.#heap = new DeadlineHeap<string>();
-    for (const [id, watched] of this.#bySession) this.#heap.push(watched.expiresAt, id);
+    for (const [id, watched] of this.#bySession) if (Number.isFinite(watched.expiresAt)) this.#heap.push(watched.expiresAt, id);
   }
 
   /** Closes every socket of these sessions with 4401 (final for clients) and the reason, and remembers them for sockets being admitted. */
@@ -275,6 +275,7 @@ export class SessionWatch {
   }
 
   #schedule(id: string, at: number): void {
+    if (!Number.isFinite(at)) return; // a session that never expires: the re-check and revocations still apply
     this.#heap.push(at, id);
     this.#timer.armFor(at);
   }

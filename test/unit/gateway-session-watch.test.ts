@@ -123,6 +123,31 @@ describe('SessionWatch', () => {
     watch.stop();
   });
 
+  test('a session that never expires (expiresAt Infinity) arms no timer and is never checked for expiry, but is still revoked', async () => {
+    const { sessions, asked } = fakeSessions(() => ({ status: 'expired' }));
+    const watch = new SessionWatch(sessions, log);
+    // Counts the timers armed meanwhile: setTimeout(fn, Infinity) would fire after 1 ms, again and again.
+    const realSetTimeout = globalThis.setTimeout;
+    let armed = 0;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+      armed += 1;
+      return realSetTimeout(...args);
+    }) as typeof setTimeout;
+    try {
+      const c = connection('forever', Infinity, watch);
+      add(watch, c);
+      await sleep(30);
+      assert.equal(armed, 1, 'only the sleep of this test armed a timer');
+      assert.equal(c.closed, undefined);
+      assert.deepEqual(asked, [], 'no expiry check');
+      watch.revoke(['forever'], CloseReason.sessionEnded);
+      assert.deepEqual(c.closed, { code: CloseCode.Unauthorized, reason: CloseReason.sessionEnded });
+    } finally {
+      globalThis.setTimeout = realSetTimeout;
+      watch.stop();
+    }
+  });
+
   test('many sessions share one timer, not one each', () => {
     const { sessions } = fakeSessions(() => ({ status: 'expired' }));
     const watch = new SessionWatch(sessions, log);

@@ -136,10 +136,13 @@ async function subscribe(
       connection.operations.set(id, PENDING);
       try {
         groupContext = await shared;
-      } finally {
+      } catch (error) {
         if (connection.operations.get(id) === PENDING) connection.operations.delete(id);
+        throw error;
       }
-      if (!connection.isOpen) return;
+      // Completed by the client, or the socket closed, meanwhile: nothing to join.
+      if (connection.operations.get(id) !== PENDING) return;
+      connection.operations.delete(id);
     } else {
       groupContext = shared.value;
     }
