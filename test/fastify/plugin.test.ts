@@ -168,7 +168,6 @@ describe('tessera/fastify', () => {
 
   it(
     'a session without expiry (a browser-session cookie: expiresAt Infinity) arms no timer',
-    { todo: 'gateway (lib-core): SingleTimer.armFor(Infinity) calls setTimeout(Infinity), which Node fires after 1 ms, again and again' },
     async () => {
       const warnings: string[] = [];
       const onWarning = (warning: Error) => warnings.push(warning.name);
