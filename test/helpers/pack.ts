@@ -3,7 +3,7 @@
  * the package: the prepack script builds lib/ (declarations included) first.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,7 @@ let packed: Packed | undefined;
 export function packTarball(): Packed {
   if (packed !== undefined) return packed;
   const destination = mkdtempSync(join(tmpdir(), 'tessera-pack-'));
+  process.once('exit', () => rmSync(destination, { recursive: true, force: true }));
   const started = Date.now();
   const out = run('npm', ['pack', '--json', '--pack-destination', destination], REPO_ROOT);
   // npm prints the prepack script's output before the JSON.
