@@ -1,9 +1,8 @@
 /**
  * The Fastify plugin (`tessera/fastify`): GraphQL over HTTP (POST with JSON,
- * GET for queries; the document cache with its size, depth and cost limits;
- * the CSRF and Origin rules; the gateway's `limits`, one document cache for
- * both) and the gateway's WebSocket on the same path, on
- * the app's own server. The gateway is `fastify.tessera`, and closes with the
+ * GET for queries; the CSRF and Origin rules; the gateway's `limits` and one
+ * document cache for HTTP and the socket) and the gateway's WebSocket on the
+ * same path, on the app's own server. The gateway is `fastify.tessera`, and closes with the
  * app: its sockets get 1001 in `preClose`, before Fastify's server waits for
  * its connections to end (an open socket would hold `close()` until then).
  *
@@ -17,11 +16,12 @@ import fp from 'fastify-plugin';
 import { gatewayLimits } from '../gateway/gateway-limits.js';
 import { DocumentCache } from '../graphql/document-cache.js';
 import { ErrorCode } from '../graphql/errors.js';
-import { answerOperation, guardRequest, type HttpAnswer, requestError, wantsGraphQLResponse } from '../graphql/over-http.js';
+import { answerOperation, guardRequest, requestError, wantsGraphQLResponse } from '../graphql/over-http.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from '../http/graphql-params.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../index.js';
 import { OriginPolicy } from '../security/origin-policy.js';
 import type { GatewaySession } from '../sessions/session-source.js';
+import { sendAnswer as send } from './send-answer.js';
 
 export interface TesseraPluginOptions<TContext, TUser> extends GatewayOptions<TContext, TUser> {
   /**
@@ -37,11 +37,6 @@ declare module 'fastify' {
     /** The Tessera gateway the plugin runs: `issueTicket`, `endSessions`, `publish`. */
     tessera: Gateway<unknown>;
   }
-}
-
-function send(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
-  for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value);
-  return reply.code(answer.status).type(`${answer.media}; charset=utf-8`).send(answer.body);
 }
 
 async function tesseraPlugin<TContext, TUser>(fastify: FastifyInstance, options: TesseraPluginOptions<TContext, TUser>): Promise<void> {

@@ -9,7 +9,8 @@ import type { Sessions } from '../accounts/sessions.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
 import type { DocumentCache } from '../graphql/document-cache.js';
 import { ErrorCode } from '../graphql/errors.js';
-import { answerOperation, guardRequest, type HttpAnswer, requestError, wantsGraphQLResponse } from '../graphql/over-http.js';
+import { sendAnswer } from '../fastify/send-answer.js';
+import { answerOperation, guardRequest, requestError, wantsGraphQLResponse } from '../graphql/over-http.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from './graphql-params.js';
 import { cookieControl, type CookieSettings, readDeviceCookie, readSessionSecret } from './session-cookie.js';
@@ -23,12 +24,6 @@ export interface GraphQLRouteOptions {
   readonly cookie: CookieSettings;
   /** MAX_RESPONSE_BYTES: a larger result is refused with RESPONSE_TOO_LARGE before it is serialized. */
   readonly maxResponseBytes: number;
-}
-
-/** Sends what graphql/over-http.ts answered. */
-export function sendAnswer(reply: FastifyReply, answer: HttpAnswer): FastifyReply {
-  for (const [name, value] of Object.entries(answer.headers)) reply.header(name, value);
-  return reply.code(answer.status).type(`${answer.media}; charset=utf-8`).send(answer.body);
 }
 
 /** Sends `{ errors: [...] }` for a request that never reached execution. */
