@@ -14,7 +14,7 @@ import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import { MemoryBus } from '../pubsub/memory-bus.js';
 import { Publisher } from '../pubsub/publisher.js';
 import { OriginPolicy } from '../security/origin-policy.js';
-import type { SessionSource } from '../sessions/session-source.js';
+import type { GatewaySession, SessionSource } from '../sessions/session-source.js';
 import { MemoryReplayGuard, type ReplayGuard } from '../tickets/replay-guard.js';
 import { TicketIssuer } from '../tickets/ticket-issuer.js';
 import { SocketAuthenticator } from './auth/socket-authenticator.js';
@@ -35,10 +35,12 @@ export interface PinoLike {
 
 const SILENT: PinoLike = { info() {}, warn() {}, error() {}, child: () => SILENT };
 
-/** What the default context function gives resolvers. */
-export type DefaultContext = ReturnType<typeof defaultContext>;
+/** What the default context function gives resolvers: the session (undefined when anonymous, and in a `global` group). */
+export interface DefaultContext<TUser = unknown> {
+  readonly session: GatewaySession<TUser> | undefined;
+}
 
-export interface GatewayOptions<TContext = DefaultContext, TUser = unknown> {
+export interface GatewayOptions<TContext = DefaultContext<unknown>, TUser = unknown> {
   /** Any executable schema. Subscription fields run the standard way, or Tessera's fast path when declared (`extensions.tessera`, `declareTopics`). */
   readonly schema: GraphQLSchema;
   /** The session system: resolves the upgrade's cookie, checks session ids, and may announce ended sessions. */
@@ -100,7 +102,7 @@ export interface Gateway<TUser = unknown> {
 
 const peerAddress = (request: IncomingMessage) => request.socket.remoteAddress ?? '';
 
-export function createGateway<TContext = DefaultContext, TUser = unknown>(options: GatewayOptions<TContext, TUser>): Gateway<TUser> {
+export function createGateway<TContext = DefaultContext<unknown>, TUser = unknown>(options: GatewayOptions<TContext, TUser>): Gateway<TUser> {
   const limits = gatewayLimits(options.limits);
   const log = options.logger ?? SILENT;
   const gatewayLog = log.child({ component: 'gateway' });

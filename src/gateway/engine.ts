@@ -86,6 +86,8 @@ export class Engine {
   readonly #connections = new Set<Connection>();
   readonly #connectionsPerUser = new Map<string, number>();
   readonly #topicListeners = new Map<string, () => void>();
+  // Standard (graphql-js subscribe) subscriptions running, by field, for the gauges.
+  readonly #streamsByField = new Map<string, number>();
   // Connections awaiting connection_init, in the order their deadlines fall: one timer for all.
   // A Set keeps insertion order, which is deadline order (the timeout is one constant).
   readonly #awaitingInit = new Set<Connection>();
@@ -300,6 +302,13 @@ export class Engine {
     return pending;
   }
 
+  /** A standard subscription of this Subscription field started (+1) or stopped (-1): counted for the gauges. */
+  countStream(field: string, delta: 1 | -1): void {
+    const count = (this.#streamsByField.get(field) ?? 0) + delta;
+    if (count > 0) this.#streamsByField.set(field, count);
+    else this.#streamsByField.delete(field);
+  }
+
   /** Stops one operation of a connection: a fan-out subscriber leaves its group, a stream's iterator is returned. */
   stopOperation(operation: Operation): void {
     if (operation === 'pending') return;
@@ -357,6 +366,7 @@ export class Engine {
       const field = this.#subscriptionField(group.document, group.operationName);
       subscriptionsByField.set(field, (subscriptionsByField.get(field) ?? 0) + memberCount(group));
     }
+    for (const [field, count] of this.#streamsByField) subscriptionsByField.set(field, (subscriptionsByField.get(field) ?? 0) + count);
     return { sockets: this.#connections.size, authenticatedSockets, fanoutGroups, topics: this.#registry.topicCount, subscriptionsByField };
   }
 

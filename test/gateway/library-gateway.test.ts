@@ -249,8 +249,10 @@ describe('createGateway: any schema, any session system, graphql-ws client', () 
     const before = released.ticks;
     const ticks = collect(c, 'subscription { ticks }');
     await until(() => ticks.results.length >= 2, 'two ticks');
+    assert.equal(gateway.engine.gauges().subscriptionsByField.get('ticks'), 1, 'counted in the gauges');
     ticks.stop();
     await until(() => released.ticks === before + 1, 'the generator released');
+    assert.equal(gateway.engine.gauges().subscriptionsByField.get('ticks'), undefined);
     const seen = ticks.results.length;
     await sleep(60);
     assert.equal(ticks.results.length, seen, 'nothing after complete');

@@ -117,7 +117,7 @@ async function subscribe(
   }
   const spec = topicSpecOf(fieldDef as GraphQLField<unknown, unknown>);
   if (spec === undefined) {
-    await stream(engine, connection, id, variables, operation, prepared, context);
+    await stream(engine, connection, id, variables, operation, prepared, context, fieldDef.name);
     return;
   }
   let topic: string;
@@ -195,6 +195,7 @@ async function stream(
   operation: OperationDefinitionNode,
   prepared: PreparedDocument,
   contextValue: unknown,
+  fieldName: string,
 ): Promise<void> {
   const hold = holdDocument(engine, connection, id, prepared);
   if (hold === undefined) return;
@@ -222,11 +223,13 @@ async function stream(
   }
   const iterator = result[Symbol.asyncIterator]();
   let stopped = false;
+  engine.countStream(fieldName, 1);
   const op: StreamOperation = {
     kind: 'stream',
     stop: () => {
       if (stopped) return;
       stopped = true;
+      engine.countStream(fieldName, -1);
       hold.release();
       const returned = iterator.return?.();
       returned?.catch((error: unknown) => engine.log.warn({ err: error }, 'a subscription iterator failed to return'));
