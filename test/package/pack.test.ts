@@ -114,6 +114,11 @@ describe('the packed package', () => {
     assert.ok(!packed.files.some((file) => /\.test\.|\.map$|\.ts$/.test(file) && !file.endsWith('.d.ts')), 'no tests, sources or maps');
   });
 
+  it('holds none of the demo app\'s modules at all', () => {
+    const lib = packed.files.filter((file) => file.startsWith('lib/')).map((file) => file.slice('lib/'.length).replace(/\.d\.ts$/, '.js'));
+    assert.deepEqual(lib.filter((file) => DEMO_MODULES.some((pattern) => pattern.test(file))), []);
+  });
+
   it('graphql is a peer dependency (one copy of graphql-js), not a dependency', () => {
     assert.ok(pkg.peerDependencies['graphql']);
     assert.equal(pkg.dependencies['graphql'], undefined);
