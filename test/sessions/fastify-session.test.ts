@@ -6,8 +6,12 @@ import assert from 'node:assert/strict';
 import { Signer } from '@fastify/cookie';
 import fastifyCookie from '@fastify/cookie';
 import fastifySession from '@fastify/session';
+import { randomBytes } from 'node:crypto';
+import RedisStore from 'connect-redis';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
 import { fastifySessions } from '../../src/sessions/fastify-session.js';
+import { REDIS_URL, redisSkip } from '../helpers/backends.js';
 import { after, before, describe, it } from '../helpers/suite.js';
 
 declare module 'fastify' {
@@ -20,7 +24,7 @@ declare module 'fastify' {
 const SECRET = 'a-fastify-session-secret-of-32-chars-or-more';
 const OLDER_SECRET = 'the-secret-before-the-last-rotation-000000';
 
-async function startApp(store: fastifySession.MemoryStore, options: { maxAge?: number; cookiePrefix?: string } = {}): Promise<{ app: FastifyInstance; url: string }> {
+async function startApp(store: fastifySession.SessionStore, options: { maxAge?: number; cookiePrefix?: string } = {}): Promise<{ app: FastifyInstance; url: string }> {
   const app = Fastify();
   await app.register(fastifyCookie);
   await app.register(fastifySession, {
@@ -132,5 +136,40 @@ describe('fastifySessions with @fastify/session', () => {
     } finally {
       await short.app.close();
     }
+  });
+});
+
+const skip = await redisSkip();
+
+describe('fastifySessions with @fastify/session on connect-redis (real Redis: the entry comes back as JSON)', { skip }, () => {
+  const prefix = `tessera-test-fsess-${randomBytes(6).toString('hex')}:`;
+  let client: Redis;
+  let app: FastifyInstance;
+  let url: string;
+  let store: RedisStore;
+  before(async () => {
+    client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+    store = new RedisStore({ client, prefix });
+    ({ app, url } = await startApp(store as unknown as fastifySession.SessionStore, { maxAge: 60_000 }));
+  });
+  after(async () => {
+    await app.close();
+    const keys = await client.keys(`${prefix}*`);
+    if (keys.length > 0) await client.del(...keys);
+    await client.quit();
+  });
+
+  it('resolves the session with its expiry from the stored cookie; logout ends it', async () => {
+    const sessions = fastifySessions({ store: store as unknown as fastifySession.SessionStore, secret: SECRET, userId: (data) => data.userId as string | undefined });
+    const login = await post(`${url}/login/alice`);
+    const raw = await client.get(`${prefix}${login.sid}`);
+    assert.ok(raw !== null && typeof (JSON.parse(raw) as { cookie: { expires: unknown } }).cookie.expires === 'string', 'stored as JSON');
+    const resolved = await sessions.fromCookie(login.cookie as string);
+    assert.ok(resolved);
+    assert.equal(resolved.id, login.sid);
+    assert.equal(resolved.userId, 'alice');
+    assert.ok(resolved.expiresAt > Date.now() + 50_000 && resolved.expiresAt <= Date.now() + 60_000, String(resolved.expiresAt));
+    await post(`${url}/logout`, login.cookie);
+    assert.equal((await sessions.check(login.sid as string)).status, 'ended');
   });
 });
