@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packTarball, REPO_ROOT, run } from '../helpers/pack.js';
+import { npmEnv, packTarball, REPO_ROOT, run } from '../helpers/pack.js';
 import { freePort } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 import { after, before, describe, it } from '../helpers/suite.js';
@@ -38,7 +38,7 @@ function install(name: string, tarball: string): { folder: string; ms: number } 
   manifest.dependencies['tessera'] = `file:${tarball}`;
   writeFileSync(manifestPath, JSON.stringify(manifest, null, 2));
   const started = Date.now();
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], folder, 120_000);
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], folder, 120_000, npmEnv());
   return { folder, ms: Date.now() - started };
 }
 

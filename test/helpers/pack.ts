@@ -29,6 +29,15 @@ export function run(command: string, args: readonly string[], cwd: string, timeo
   return result.stdout;
 }
 
+/**
+ * The environment for a nested npm: without the npm_* variables `npm test` sets
+ * for its scripts (npm_config_local_prefix and the like name the repository, not
+ * the folder the nested npm works in).
+ */
+export function npmEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.toLowerCase().startsWith('npm_')));
+}
+
 let packed: Packed | undefined;
 
 /** Packs once per process into a fresh temporary folder. */
@@ -37,7 +46,7 @@ export function packTarball(): Packed {
   const destination = mkdtempSync(join(tmpdir(), 'tessera-pack-'));
   process.once('exit', () => rmSync(destination, { recursive: true, force: true }));
   const started = Date.now();
-  const out = run('npm', ['pack', '--json', '--pack-destination', destination], REPO_ROOT);
+  const out = run('npm', ['pack', '--json', '--pack-destination', destination], REPO_ROOT, 170_000, npmEnv());
   // npm prints the prepack script's output before the JSON.
   const json = JSON.parse(out.slice(out.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
   const entry = json[0];
