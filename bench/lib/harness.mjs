@@ -4,8 +4,22 @@
  * messages: prepare users, issue tickets, publish, and report its own CPU
  * time and memory (after forced GCs; the child runs with --expose-gc).
  */
+import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { now } from './clock.mjs';
+
+/** Open file descriptors of this process (Linux /proc): sockets still held after the clients closed show here. */
+function openFds() {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
+}
+
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 
 /**
  * @param start async ({ host, origin }) => ({ url, prepare(n), tickets(n) → string[],
@@ -27,7 +41,19 @@ export async function serve(start) {
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
-      return { cpu: process.cpuUsage(), memory: process.memoryUsage(), at: now() };
+      return { cpu: process.cpuUsage(), memory: process.memoryUsage(), fds: openFds(), at: now() };
+    },
+    /** Event-loop delay (ms) since the last call: p50, p99, max, mean; then starts again. */
+    loop: async () => {
+      const ms = (ns) => ns / 1e6;
+      const figures = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) };
+      loopDelay.reset();
+      return { loop: figures };
+    },
+    /** Session secrets (the sign-in cookie's value) for users 0..n-1, for clients that fetch tickets over HTTP. */
+    secrets: async ({ n }) => {
+      if (server.secrets === undefined) throw new Error('this server has no session secrets');
+      return { secrets: await server.secrets(n) };
     },
     /** For finding what a connection holds: `--heap-snapshot=DIR`. */
     snapshot: async ({ path }) => ({ path: writeHeapSnapshot(path) }),
