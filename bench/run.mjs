@@ -22,6 +22,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, sleep } from './lib/child.mjs';
+import { scratchDatabase } from './lib/scratch-db.mjs';
 import { cpuMicros, deliveryFigures } from './lib/stats.mjs';
 import { evaluate, printReport, renderMarkdown, renderSvg } from './lib/report.mjs';
 
@@ -295,27 +296,7 @@ async function benchOne(name, n, clients, options) {
   return result;
 }
 
-const POSTGRES_ADMIN_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-/** A database of its own for a run (tests use `test`), created from the admin URL and dropped after. */
-async function scratchDatabase(name) {
-  const { default: pg } = await import('pg');
-  const admin = async (sql) => {
-    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`DROP DATABASE IF EXISTS ${name}`);
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(POSTGRES_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { url: url.href, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 /**
  * `--topology=two-redis`: two Tessera processes (each its own port and its own

@@ -18,8 +18,9 @@ function openFds() {
   }
 }
 
-const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-loopDelay.enable();
+/** Sampled every 10 ms once `loop` is first asked for (the ratio runs never ask). */
+const LOOP_RESOLUTION_MS = 10;
+let loopDelay;
 
 /**
  * @param start async ({ host, origin }) => ({ url, prepare(n), tickets(n) → string[],
@@ -43,10 +44,15 @@ export async function serve(start) {
       }
       return { cpu: process.cpuUsage(), memory: process.memoryUsage(), fds: openFds(), at: now() };
     },
-    /** Event-loop delay (ms) since the last call: p50, p99, max, mean; then starts again. */
+    /** Event-loop lag (ms) since the last call: p50, p99, max, mean (undefined on the first call, which starts it); then starts again. */
     loop: async () => {
-      const ms = (ns) => ns / 1e6;
-      const figures = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) };
+      if (loopDelay === undefined) {
+        loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+        loopDelay.enable();
+      }
+      // The histogram holds whole sampling intervals: the lag is what exceeds the resolution.
+      const ms = (ns) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+      const figures = loopDelay.count === 0 ? undefined : { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) };
       loopDelay.reset();
       return { loop: figures };
     },
