@@ -107,14 +107,19 @@ function split(items, parts) {
 const sumCpu = (list) => list.reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system }), { user: 0, system: 0 });
 
 /** Connects every token's socket; with several servers (nodes) a client spreads its share over them in turn. */
+let phase = 0;
 async function connectAll(servers, clients, tokens, scenario, options) {
   const shares = split(tokens, clients.length);
+  // Each phase from fresh source addresses (127.0.0.2–251): the last phase's
+  // ports may still be in TIME_WAIT, and a bound port-0 connect skips those, so
+  // back-to-back phases at 19,500 (or 2 × 19,000) could run one address out of ports.
+  const base = (phase++ * clients.length) % 240;
   const replies = await Promise.all(
     clients.map((client, k) =>
       client.request('connect', {
         urls: servers.map((s) => s.hello.url),
         origin: ORIGIN,
-        localAddress: `127.0.0.${2 + k}`,
+        localAddress: `127.0.0.${2 + base + k}`,
         tokens: shares[k],
         scenario,
         concurrency: options.concurrency,
@@ -205,7 +210,8 @@ async function runRounds(servers, clients, kind, n, rounds, withSubscribers, exp
 async function closeAll(clients, servers = [], baselines = []) {
   await Promise.all(clients.map((c) => c.request('close')));
   await sleep(300);
-  const deadline = Date.now() + 30_000;
+  const started = Date.now();
+  const deadline = started + 30_000;
   for (const [k, server] of servers.entries()) {
     while (baselines[k] !== undefined && Date.now() < deadline) {
       const { fds } = await server.request('usage', { gc: false }).catch(() => ({ fds: undefined }));
@@ -213,6 +219,7 @@ async function closeAll(clients, servers = [], baselines = []) {
       await sleep(200);
     }
   }
+  return { waitedMs: Date.now() - started };
 }
 
 /** Redis's own CPU time (user + system, µs) from INFO cpu. */
@@ -267,7 +274,7 @@ async function benchOne(name, n, clients, options) {
     if (options.scenarios.includes('broadcast')) {
       result.broadcast = await runRounds([server], clients, 'broadcast', n, rounds, connect.withSubscribers, connect.ok);
     }
-    await closeAll(clients, [server], [mem0.fds]);
+    result.connect.drainWaitMs = (await closeAll(clients, [server], [mem0.fds])).waitedMs;
 
     // 4: per user, on fresh connections.
     if (options.scenarios.includes('peruser')) {
