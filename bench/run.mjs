@@ -104,6 +104,33 @@ function split(items, parts) {
   return out;
 }
 
+/** This process's soft limit on open files (children inherit it): /proc/self/limits, Linux only. */
+function openFileLimit() {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * Refuses a size the file limit cannot hold, before spending minutes on it:
+ * every server process holds its sockets (plus ~100 for its store, logs, IPC,
+ * Redis and the listening socket), every client process its share.
+ */
+function checkFileLimit(socketsPerServer, totalSockets, clients) {
+  const limit = openFileLimit();
+  const perClient = Math.ceil(totalSockets / clients);
+  const needed = Math.max(socketsPerServer, perClient) + 100;
+  if (needed > limit) {
+    throw new Error(
+      `${socketsPerServer} sockets per server and ${perClient} per client process need about ${needed} open files, over this process's limit of ${limit} (ulimit -n): raise it, or use more --clients`,
+    );
+  }
+}
+
 const sumCpu = (list) => list.reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system }), { user: 0, system: 0 });
 
 /** Connects every token's socket; with several servers (nodes) a client spreads its share over them in turn. */
@@ -270,6 +297,8 @@ async function benchOne(name, n, clients, options) {
       allSubscribed: warm,
       heapKBPerConnection: (mem1.memory.heapUsed - mem0.memory.heapUsed) / 1024 / Math.max(1, connect.ok),
       rssKBPerConnection: (mem1.memory.rss - mem0.memory.rss) / 1024 / Math.max(1, connect.ok),
+      fdsBefore: mem0.fds,
+      fdsSubscribed: mem1.fds,
     };
     if (options.scenarios.includes('broadcast')) {
       result.broadcast = await runRounds([server], clients, 'broadcast', n, rounds, connect.withSubscribers, connect.ok);
@@ -456,6 +485,7 @@ async function main() {
   const results = [];
   if (options.topology === 'two-redis') return mainTwoRedis(options, clients, startedAt);
   try {
+    for (const n of options.sizes) checkFileLimit(n, n, options.clients);
     for (const n of options.sizes) {
       for (const name of options.servers) {
         process.stderr.write(`bench: ${name} at N=${n} ... `);
@@ -505,6 +535,7 @@ async function main() {
 async function mainTwoRedis(options, clients, startedAt) {
   const results = [];
   try {
+    for (const n of options.sizes) checkFileLimit(n, 2 * n, options.clients);
     for (const n of options.sizes) {
       for (const [label, run] of [
         [`tessera (one process) at N=${n}`, () => benchOne('tessera', n, clients, options)],
