@@ -440,7 +440,7 @@ function twoRedisMarkdown(report) {
   const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
   const lat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p99)} / ${f(s.latencyMs.max)}`);
   const lines = [
-    `Run of ${report.meta.startedAt} (\`${report.meta.command}\`), Node ${report.meta.node}, ${report.meta.cpus} CPUs, ${report.meta.clients} client processes, ${Math.round(report.meta.durationSeconds)} s.`,
+    `Run of ${report.meta.startedAt} (\`${report.meta.command}\`), Node ${report.meta.node}, ${report.meta.cpus} CPUs, ${report.meta.clients} client processes, ${Math.round(report.meta.durationSeconds)} s, load average at the end ${report.meta.loadAverage.map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min).`,
     '',
     '| run | sockets | scenario | server µs/delivery (nodes summed) | per node µs/delivery | Redis µs/delivery | server µs/publish | Redis µs/publish | p50 / p99 / max ms | time to last ms (mean) | missing | heap KB/conn | RSS KB/conn | connect µs/conn |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
