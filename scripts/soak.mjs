@@ -3,7 +3,7 @@
  * Soak (issue 11, item 7): one Tessera node holding N authenticated sockets,
  * each subscribed to its user's `accountsUserCount`, with the user-count worker
  * ticking at USER_COUNT_INTERVAL_MS (Tessera's default unless --interval-ms)
- * for --minutes. Every --sample-seconds it records the server's RSS and heap
+ * and keep-alive pings at Tessera's default WS_KEEPALIVE_MS, for --minutes. Every --sample-seconds it records the server's RSS and heap
  * (no forced GC), its event-loop lag, and the frames delivered. RSS drift is
  * the mean of the last minute against the mean of the first minute after the
  * warm-up; the goal is under 5 %.
@@ -24,9 +24,11 @@ import { scratchDatabase } from '../bench/lib/scratch-db.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORIGIN = 'http://bench.local';
 
-async function defaultInterval() {
+/** Tessera's defaults for the worker's interval and the keep-alive pings. */
+async function defaults() {
   const { loadConfig } = await import(pathToFileURL(join(root, 'dist/src/config/config.js')).href);
-  return loadConfig({ NODE_ENV: 'test' }).userCountIntervalMs;
+  const config = loadConfig({ NODE_ENV: 'test' });
+  return { intervalMs: config.userCountIntervalMs, keepAliveMs: config.wsKeepAliveMs };
 }
 
 function parseArgs(argv) {
@@ -52,7 +54,8 @@ const mean = (list) => list.reduce((a, b) => a + b, 0) / Math.max(1, list.length
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
-  options.intervalMs ??= await defaultInterval();
+  const tessera = await defaults();
+  options.intervalMs ??= tessera.intervalMs;
   const startedAt = new Date();
   const database = options.store === 'postgres' ? await scratchDatabase(`tessera_soak_${Date.now()}`) : undefined;
   const server = await Child.start(join(root, 'bench/servers/tessera.mjs'), {
@@ -61,11 +64,13 @@ async function main() {
       BENCH_ORIGIN: ORIGIN,
       NODE_ENV: 'production',
       BENCH_TESSERA_USER_COUNT_INTERVAL_MS: String(options.intervalMs),
+      // As in production: the keep-alive sweep runs too (the ratio runs turn it off for every server).
+      BENCH_TESSERA_WS_KEEPALIVE_MS: String(tessera.keepAliveMs),
       ...(database === undefined ? {} : { BENCH_TESSERA_DATABASE_URL: database.url }),
     },
   });
   const clients = await Promise.all(Array.from({ length: options.clients }, () => Child.start(join(root, 'bench/client.mjs'))));
-  const result = { sockets: options.sockets, minutes: options.minutes, intervalMs: options.intervalMs, store: options.store };
+  const result = { sockets: options.sockets, minutes: options.minutes, intervalMs: options.intervalMs, keepAliveMs: tessera.keepAliveMs, store: options.store };
   const samples = [];
   try {
     process.stderr.write(`soak: preparing ${options.sockets} users ... `);

@@ -10,6 +10,7 @@
  *   BENCH_TESSERA_REDIS_URL, BENCH_TESSERA_REDIS_PREFIX  the bus over Redis (two processes)
  *   BENCH_TESSERA_DATA_DIR, BENCH_TESSERA_PORT  the same store and port after a restart (the storm)
  *   BENCH_TESSERA_USER_COUNT_INTERVAL_MS  the worker ticking (the soak; default 0, off)
+ *   BENCH_TESSERA_WS_KEEPALIVE_MS  keep-alive pings (the soak; default 0, off)
  *   BENCH_TESSERA_HTTP_MAX_CONNECTIONS_PER_IP  the load generator fetches tickets from a few
  *     source addresses, where real clients come from many (the storm)
  */
@@ -55,7 +56,7 @@ serve(async ({ host, origin }) => {
     WS_MAX_CONNECTIONS_PER_IP: '1000000',
     WS_MAX_CONNECTIONS_PER_USER: '1000',
     WS_MESSAGES_PER_SECOND: '1000',
-    WS_KEEPALIVE_MS: '0', // no server in the bench sends keep-alive pings
+    WS_KEEPALIVE_MS: env.BENCH_TESSERA_WS_KEEPALIVE_MS ?? '0', // no server in the ratio runs sends keep-alive pings
     COOKIE_SECURE: 'false',
     // BENCH_TESSERA_METRICS=on measures the cost of metrics (a checkout without them ignores it).
     METRICS: process.env.BENCH_TESSERA_METRICS ?? 'off',
