@@ -86,7 +86,8 @@ function open({ url, origin, localAddress, token, query }) {
 let closingAll = false;
 
 const handlers = {
-  async connect({ url, origin, localAddress, tokens, scenario, concurrency }) {
+  /** `urls` (several nodes): the j-th token connects to urls[j % urls.length]. */
+  async connect({ url, urls = [url], origin, localAddress, tokens, scenario, concurrency }) {
     closingAll = false;
     const query = subscriptionQueries[scenario];
     const cpu0 = process.cpuUsage();
@@ -95,8 +96,8 @@ const handlers = {
     let ok = 0;
     const worker = async () => {
       while (next < tokens.length) {
-        const token = tokens[next++];
-        if (await open({ url, origin, localAddress, token, query })) ok++;
+        const j = next++;
+        if (await open({ url: urls[j % urls.length], origin, localAddress, token: tokens[j], query })) ok++;
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, tokens.length) }, worker));

@@ -17,11 +17,12 @@
  *   4. per user: N fresh connections, each on its own user's topic; rounds of
  *      N publishes (the user-count worker's pattern).
  */
-import { fork } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Child, sleep } from './lib/child.mjs';
+import { scratchDatabase } from './lib/scratch-db.mjs';
 import { cpuMicros, deliveryFigures } from './lib/stats.mjs';
 import { evaluate, printReport, renderMarkdown, renderSvg } from './lib/report.mjs';
 
@@ -29,11 +30,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const ALL_SERVERS = ['raw', 'tessera', 'graphql-ws', 'yoga', 'mercurius'];
 const ORIGIN = 'http://bench.local';
+const TOPOLOGIES = ['one', 'two-redis'];
 
 function parseArgs(argv) {
   const options = {
     quick: false,
-    sizes: [1000, 5000, 15000],
+    sizes: undefined,
     servers: ALL_SERVERS,
     rounds: undefined,
     clients: 4,
@@ -43,6 +45,7 @@ function parseArgs(argv) {
     scenarios: ['broadcast', 'peruser'],
     concurrency: 25,
     heapSnapshot: undefined,
+    topology: 'one',
   };
   for (const arg of argv) {
     const [key, value = ''] = arg.replace(/^--/, '').split('=');
@@ -61,60 +64,16 @@ function parseArgs(argv) {
     else if (key === 'scenarios') options.scenarios = value.split(',');
     else if (key === 'concurrency') options.concurrency = Number(value);
     else if (key === 'heap-snapshot') options.heapSnapshot = resolve(value);
+    else if (key === 'topology') options.topology = value;
     else throw new Error(`unknown option ${arg}`);
   }
   for (const server of options.servers) if (!ALL_SERVERS.includes(server)) throw new Error(`unknown server ${server}`);
+  if (!TOPOLOGIES.includes(options.topology)) throw new Error(`unknown topology ${options.topology} (${TOPOLOGIES.join(', ')})`);
+  // two-redis: sizes are per node.
+  options.sizes ??= options.topology === 'two-redis' ? [19000] : [1000, 5000, 15000, 19500];
   return options;
 }
 
-/** A forked process spoken to with request/reply messages. */
-class Child {
-  #next = 0;
-  #pending = new Map();
-  constructor(process, onEvent = () => {}) {
-    this.process = process;
-    this.exited = new Promise((resolve) => process.once('exit', resolve));
-    process.on('message', (message) => {
-      if (message.id !== undefined && this.#pending.has(message.id)) {
-        const { resolve, reject } = this.#pending.get(message.id);
-        this.#pending.delete(message.id);
-        if (message.error !== undefined) reject(new Error(message.error));
-        else resolve(message);
-      } else onEvent(message);
-    });
-    this.exited.then((code) => {
-      for (const { reject } of this.#pending.values()) reject(new Error(`process exited (${code})`));
-      this.#pending.clear();
-    });
-  }
-  static async start(script, { execArgv = [], env = {}, onEvent } = {}) {
-    const proc = fork(script, [], { cwd: root, execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let ready;
-    const child = new Child(proc, (message) => (message.ready ? ready(message) : onEvent?.(message)));
-    const hello = await Promise.race([
-      new Promise((resolve) => (ready = resolve)),
-      child.exited.then((code) => Promise.reject(new Error(`${script} exited (${code}) before it was ready`))),
-    ]);
-    child.hello = hello;
-    return child;
-  }
-  request(cmd, args = {}, timeoutMs = 600_000) {
-    const id = ++this.#next;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new Error(`${cmd} timed out`));
-      }, timeoutMs);
-      this.#pending.set(id, {
-        resolve: (value) => (clearTimeout(timer), resolve(value)),
-        reject: (error) => (clearTimeout(timer), reject(error)),
-      });
-      this.process.send({ id, cmd, ...args });
-    });
-  }
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Which clients reported which rounds complete. */
 const completions = new Map();
@@ -145,16 +104,49 @@ function split(items, parts) {
   return out;
 }
 
+/** This process's soft limit on open files (children inherit it): /proc/self/limits, Linux only. */
+function openFileLimit() {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === 'unlimited' ? Infinity : Number(soft);
+  } catch {
+    return Infinity;
+  }
+}
+
+/**
+ * Refuses a size the file limit cannot hold, before spending minutes on it:
+ * every server process holds its sockets (plus ~100 for its store, logs, IPC,
+ * Redis and the listening socket), every client process its share.
+ */
+function checkFileLimit(socketsPerServer, totalSockets, clients) {
+  const limit = openFileLimit();
+  const perClient = Math.ceil(totalSockets / clients);
+  const needed = Math.max(socketsPerServer, perClient) + 100;
+  if (needed > limit) {
+    throw new Error(
+      `${socketsPerServer} sockets per server and ${perClient} per client process need about ${needed} open files, over this process's limit of ${limit} (ulimit -n): raise it, or use more --clients`,
+    );
+  }
+}
+
 const sumCpu = (list) => list.reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system }), { user: 0, system: 0 });
 
-async function connectAll(server, clients, tokens, scenario, options) {
+/** Connects every token's socket; with several servers (nodes) a client spreads its share over them in turn. */
+let phase = 0;
+async function connectAll(servers, clients, tokens, scenario, options) {
   const shares = split(tokens, clients.length);
+  // Each phase from fresh source addresses (127.0.0.2–251): the last phase's
+  // ports may still be in TIME_WAIT, and a bound port-0 connect skips those, so
+  // back-to-back phases at 19,500 (or 2 × 19,000) could run one address out of ports.
+  const base = (phase++ * clients.length) % 240;
   const replies = await Promise.all(
     clients.map((client, k) =>
       client.request('connect', {
-        url: server.hello.url,
+        urls: servers.map((s) => s.hello.url),
         origin: ORIGIN,
-        localAddress: `127.0.0.${2 + k}`,
+        localAddress: `127.0.0.${2 + base + k}`,
         tokens: shares[k],
         scenario,
         concurrency: options.concurrency,
@@ -184,27 +176,53 @@ async function warmUp(server, kind, n, withSubscribers) {
   return false;
 }
 
-async function runRounds(server, clients, kind, n, rounds, withSubscribers, expected) {
+/**
+ * Rounds of publishes on servers[0]; with several servers (nodes on Redis) the
+ * CPU is summed over them, and given per node and for Redis itself (`redis`: an
+ * ioredis client, read with INFO cpu).
+ */
+async function runRounds(servers, clients, kind, n, rounds, withSubscribers, expected, redis) {
+  const [server] = servers;
   const t0s = new Map();
   const clientCpu0 = sumCpu((await Promise.all(clients.map((c) => c.request('cpu')))).map((r) => r.cpu));
   await Promise.all(clients.map((c) => c.request('collect'))); // drop warm-up arrivals
-  const before = await server.request('usage', { gc: false });
+  const befores = await Promise.all(servers.map((s) => s.request('usage', { gc: false })));
+  const redis0 = redis === undefined ? undefined : await redisCpuMicros(redis);
   let timedOut = 0;
   for (let round = 1; round <= rounds; round++) {
+    // Round numbers repeat in every scenario: a completion left from the last one
+    // would let this round through unwaited (and the rounds run back to back).
+    completions.delete(round);
     const { t0 } = await server.request('publish', { kind, round, n });
     t0s.set(round, t0);
     if (!(await waitRound(round, withSubscribers, 30_000))) timedOut++;
   }
-  const after = await server.request('usage', { gc: false });
+  const afters = await Promise.all(servers.map((s) => s.request('usage', { gc: false })));
+  const redis1 = redis === undefined ? undefined : await redisCpuMicros(redis);
   const collected = await Promise.all(clients.map((c) => c.request('collect')));
   const clientCpu1 = sumCpu(collected.map((r) => r.cpu));
   const perRound = [...t0s].map(([round, t0]) => ({ t0, arrivals: collected.map((c) => c.rounds[round] ?? []) }));
   const figures = deliveryFigures(perRound, expected);
-  const serverCpu = cpuMicros(before.cpu, after.cpu);
+  const nodeCpu = servers.map((_, k) => cpuMicros(befores[k].cpu, afters[k].cpu));
+  const serverCpu = nodeCpu.reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system, total: a.total + c.total }), { user: 0, system: 0, total: 0 });
   const clientCpu = cpuMicros(clientCpu0, clientCpu1);
   const per = Math.max(1, figures.deliveries);
+  const publishes = kind === 'broadcast' ? rounds : rounds * n;
+  const nodes =
+    servers.length === 1
+      ? {}
+      : {
+          publishes,
+          nodeCpuUsPerDelivery: nodeCpu.map((c) => c.total / per),
+          serverCpuUsPerPublish: serverCpu.total / publishes,
+          publisherCpuUsPerPublish: nodeCpu[0].total / publishes,
+        };
+  const redisFigures =
+    redis0 === undefined ? {} : { redisCpuUsPerDelivery: (redis1 - redis0) / per, redisCpuUsPerPublish: (redis1 - redis0) / publishes };
   return {
     ...figures,
+    ...nodes,
+    ...redisFigures,
     timedOutRounds: timedOut,
     serverCpuUsPerDelivery: serverCpu.total / per,
     serverUserUsPerDelivery: serverCpu.user / per,
@@ -214,9 +232,31 @@ async function runRounds(server, clients, kind, n, rounds, withSubscribers, expe
   };
 }
 
-async function closeAll(clients) {
+/**
+ * Closes every client socket, then waits until each server has let go of its
+ * sockets (its open files back near `baseline`): at N = 19,500 the next phase's
+ * sockets would otherwise meet the last phase's in the 20,000-file limit.
+ */
+async function closeAll(clients, servers = [], baselines = []) {
   await Promise.all(clients.map((c) => c.request('close')));
   await sleep(300);
+  const started = Date.now();
+  const deadline = started + 30_000;
+  for (const [k, server] of servers.entries()) {
+    while (baselines[k] !== undefined && Date.now() < deadline) {
+      const { fds } = await server.request('usage', { gc: false }).catch(() => ({ fds: undefined }));
+      if (fds === undefined || fds <= baselines[k] + 50) break;
+      await sleep(200);
+    }
+  }
+  return { waitedMs: Date.now() - started };
+}
+
+/** Redis's own CPU time (user + system, µs) from INFO cpu. */
+async function redisCpuMicros(redis) {
+  const info = await redis.info('cpu');
+  const read = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return (read('used_cpu_user') + read('used_cpu_sys')) * 1e6;
 }
 
 async function benchOne(name, n, clients, options) {
@@ -237,7 +277,7 @@ async function benchOne(name, n, clients, options) {
     // 1-3: connect, memory, broadcast on one set of connections.
     const { tokens } = await server.request('tickets', { n });
     const mem0 = await server.request('usage', { gc: true });
-    const connect = await connectAll(server, clients, tokens, 'broadcast', options);
+    const connect = await connectAll([server], clients, tokens, 'broadcast', options);
     await sleep(300); // the last subscribe frames
     const afterConnect = await server.request('usage', { gc: false });
     const connectCpu = cpuMicros(mem0.cpu, afterConnect.cpu);
@@ -260,28 +300,30 @@ async function benchOne(name, n, clients, options) {
       allSubscribed: warm,
       heapKBPerConnection: (mem1.memory.heapUsed - mem0.memory.heapUsed) / 1024 / Math.max(1, connect.ok),
       rssKBPerConnection: (mem1.memory.rss - mem0.memory.rss) / 1024 / Math.max(1, connect.ok),
+      fdsBefore: mem0.fds,
+      fdsSubscribed: mem1.fds,
     };
     if (options.scenarios.includes('broadcast')) {
-      result.broadcast = await runRounds(server, clients, 'broadcast', n, rounds, connect.withSubscribers, connect.ok);
+      result.broadcast = await runRounds([server], clients, 'broadcast', n, rounds, connect.withSubscribers, connect.ok);
     }
-    await closeAll(clients);
+    result.connect.drainWaitMs = (await closeAll(clients, [server], [mem0.fds])).waitedMs;
 
     // 4: per user, on fresh connections.
     if (options.scenarios.includes('peruser')) {
       const { tokens: again } = await server.request('tickets', { n });
       const before = await server.request('usage', { gc: true });
-      const perUser = await connectAll(server, clients, again, 'peruser', options);
+      const perUser = await connectAll([server], clients, again, 'peruser', options);
       await sleep(300); // the last subscribe frames
       await warmUp(server, 'peruser', n, perUser.withSubscribers);
       const subscribed = await server.request('usage', { gc: true });
       if (options.heapSnapshot !== undefined) {
         await server.request('snapshot', { path: join(options.heapSnapshot, `${name}-${n}-peruser.heapsnapshot`) });
       }
-      result.peruser = await runRounds(server, clients, 'peruser', n, rounds, perUser.withSubscribers, perUser.ok);
+      result.peruser = await runRounds([server], clients, 'peruser', n, rounds, perUser.withSubscribers, perUser.ok);
       // Heap and RSS per per-user subscribed connection, as `memory` has them for the broadcast ones.
       result.peruser.heapKBPerConnection = (subscribed.memory.heapUsed - before.memory.heapUsed) / 1024 / Math.max(1, perUser.ok);
       result.peruser.rssKBPerConnection = (subscribed.memory.rss - before.memory.rss) / 1024 / Math.max(1, perUser.ok);
-      await closeAll(clients);
+      await closeAll(clients, [server], [mem0.fds]);
     }
   } catch (error) {
     result.error = String(error?.message ?? error);
@@ -291,6 +333,138 @@ async function benchOne(name, n, clients, options) {
     await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
   }
   return result;
+}
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * `--topology=two-redis`: two Tessera processes (each its own port and its own
+ * 20,000-file limit) on one Redis and one PostgreSQL, n sockets on each (2n
+ * users); every client process spreads its share over both nodes in turn.
+ * Every publish is made on node A: a broadcast reaches A's sockets and, through
+ * Redis, B's; per-user rounds publish all 2n users' topics on A, half of them
+ * delivered on B. Reports CPU summed over the nodes and per node, and Redis's
+ * own CPU, per delivery and per publish.
+ */
+async function benchTwoRedis(n, clients, options) {
+  const { Redis } = await import('ioredis');
+  const stamp = Date.now();
+  const database = await scratchDatabase(`tessera_bench_${stamp}`);
+  const prefix = `tessera-bench-${stamp}:`;
+  const redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const env = {
+    BENCH_ORIGIN: ORIGIN,
+    BENCH_TESSERA_FROM: options.tesseraFrom,
+    NODE_ENV: 'production',
+    BENCH_TESSERA_DATABASE_URL: database.url,
+    BENCH_TESSERA_REDIS_URL: REDIS_URL,
+    BENCH_TESSERA_REDIS_PREFIX: prefix,
+  };
+  const execArgv = ['--expose-gc', ...(options.tesseraFrom === 'src' ? ['--import', 'tsx'] : [])];
+  const total = 2 * n;
+  const rounds = options.rounds ?? Math.max(5, Math.min(100, Math.round(150_000 / total)));
+  const result = { server: 'tessera×2 (Redis, PostgreSQL)', topology: 'two-redis', n: total, perNode: n, rounds };
+  const servers = [];
+  try {
+    // One after the other: the first runs the migrations.
+    servers.push(await Child.start(join(here, 'servers', 'tessera.mjs'), { execArgv, env }));
+    servers.push(await Child.start(join(here, 'servers', 'tessera.mjs'), { execArgv, env }));
+    const [a] = servers;
+    const t = Date.now();
+    await a.request('prepare', { n: total }, 1_800_000);
+    result.prepareSeconds = (Date.now() - t) / 1000;
+
+    const usage = (gc) => Promise.all(servers.map((s) => s.request('usage', { gc })));
+    const sumMemory = (list, key) => list.reduce((acc, u) => acc + u.memory[key], 0);
+    const { tokens } = await a.request('tickets', { n: total });
+    const mem0 = await usage(true);
+    const baselines = mem0.map((u) => u.fds);
+    const connect = await connectAll(servers, clients, tokens, 'broadcast', options);
+    await sleep(500);
+    const afterConnect = await usage(false);
+    const connectCpu = servers.reduce((acc, _, k) => acc + cpuMicros(mem0[k].cpu, afterConnect[k].cpu).total, 0);
+    result.connect = {
+      ok: connect.ok,
+      failed: connect.failed,
+      wallMs: connect.wallMs,
+      perSecond: (connect.ok / connect.wallMs) * 1000,
+      serverCpuUsPerConnection: connectCpu / Math.max(1, connect.ok),
+      socketsPerNode: afterConnect.map((u, k) => u.fds - baselines[k]),
+    };
+    const warm = await warmUp(a, 'broadcast', total, connect.withSubscribers);
+    const mem1 = await usage(true);
+    result.memory = {
+      connections: connect.ok,
+      allSubscribed: warm,
+      heapKBPerConnection: (sumMemory(mem1, 'heapUsed') - sumMemory(mem0, 'heapUsed')) / 1024 / Math.max(1, connect.ok),
+      rssKBPerConnection: (sumMemory(mem1, 'rss') - sumMemory(mem0, 'rss')) / 1024 / Math.max(1, connect.ok),
+    };
+    if (options.scenarios.includes('broadcast')) {
+      result.broadcast = await runRounds(servers, clients, 'broadcast', total, rounds, connect.withSubscribers, connect.ok, redis);
+    }
+    await closeAll(clients, servers, baselines);
+
+    if (options.scenarios.includes('peruser')) {
+      const { tokens: again } = await a.request('tickets', { n: total });
+      const before = await usage(true);
+      const perUser = await connectAll(servers, clients, again, 'peruser', options);
+      await sleep(500);
+      await warmUp(a, 'peruser', total, perUser.withSubscribers);
+      const subscribed = await usage(true);
+      result.peruser = await runRounds(servers, clients, 'peruser', total, rounds, perUser.withSubscribers, perUser.ok, redis);
+      result.peruser.connections = perUser.ok;
+      result.peruser.heapKBPerConnection = (sumMemory(subscribed, 'heapUsed') - sumMemory(before, 'heapUsed')) / 1024 / Math.max(1, perUser.ok);
+      result.peruser.rssKBPerConnection = (sumMemory(subscribed, 'rss') - sumMemory(before, 'rss')) / 1024 / Math.max(1, perUser.ok);
+      await closeAll(clients, servers, baselines);
+    }
+  } catch (error) {
+    result.error = String(error?.message ?? error);
+    await closeAll(clients).catch(() => {});
+  } finally {
+    for (const server of servers) {
+      await server.request('stop', {}, 30_000).catch(() => server.process.kill('SIGKILL'));
+      await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+    }
+    // The run's keys (spent tickets, presence, lease) go with it.
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+    await database.drop().catch((error) => process.stderr.write(`bench: could not drop the scratch database: ${error.message}\n`));
+  }
+  return result;
+}
+
+/** The two-process table: the one-process run at the per-node size next to the two nodes on Redis. */
+function twoRedisMarkdown(report) {
+  const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
+  const lat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p99)} / ${f(s.latencyMs.max)}`);
+  const lines = [
+    `Run of ${report.meta.startedAt} (\`${report.meta.command}\`), Node ${report.meta.node}, ${report.meta.cpus} CPUs, ${report.meta.clients} client processes, ${Math.round(report.meta.durationSeconds)} s, load average at the end ${report.meta.loadAverage.map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min).`,
+    '',
+    '| run | sockets | scenario | server µs/delivery (nodes summed) | per node µs/delivery | Redis µs/delivery | server µs/publish | Redis µs/publish | p50 / p99 / max ms | time to last ms (mean) | missing | heap KB/conn | RSS KB/conn | connect µs/conn |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of report.results) {
+    if (r.error !== undefined) {
+      lines.push(`| ${r.server} | ${r.n} | failed: ${r.error.slice(0, 80)} | | | | | | | | | | | |`);
+      continue;
+    }
+    for (const kind of ['broadcast', 'peruser']) {
+      const s = r[kind];
+      if (s === undefined) continue;
+      const publishes = s.publishes ?? (kind === 'broadcast' ? s.rounds : s.rounds * r.n);
+      const heap = kind === 'broadcast' ? r.memory?.heapKBPerConnection : s.heapKBPerConnection;
+      const rss = kind === 'broadcast' ? r.memory?.rssKBPerConnection : s.rssKBPerConnection;
+      lines.push(
+        `| ${r.server} | ${r.n} | ${kind === 'broadcast' ? 'broadcast' : 'per user'} | ${f(s.serverCpuUsPerDelivery)} | ${s.nodeCpuUsPerDelivery?.map((v) => f(v)).join(' + ') ?? '-'} | ${f(s.redisCpuUsPerDelivery)} | ${f((s.serverCpuUsPerDelivery * s.deliveries) / publishes)} | ${f(s.redisCpuUsPerPublish)} | ${lat(s)} | ${f(s.timeToLastMs.mean)} | ${s.missing} | ${f(heap)} | ${f(rss)} | ${f(r.connect?.serverCpuUsPerConnection, 0)} |`,
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function versions() {
@@ -312,7 +486,9 @@ async function main() {
     Array.from({ length: options.clients }, (_, k) => Child.start(join(here, 'client.mjs'), { onEvent: (m) => onClientEvent(k, m) })),
   );
   const results = [];
+  if (options.topology === 'two-redis') return mainTwoRedis(options, clients, startedAt);
   try {
+    for (const n of options.sizes) checkFileLimit(n, n, options.clients);
     for (const n of options.sizes) {
       for (const name of options.servers) {
         process.stderr.write(`bench: ${name} at N=${n} ... `);
@@ -333,6 +509,7 @@ async function main() {
       node: process.version,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
+      loadAverage: loadavg(),
       clients: options.clients,
       sizes: options.sizes,
       servers: options.servers,
@@ -354,6 +531,50 @@ async function main() {
   }
   printReport(report);
   process.stdout.write(`\nwrote ${join(options.outDir, `${name}.json`)} and .svg\n`);
+  if (results.some((r) => r.error !== undefined)) process.exitCode = 1;
+}
+
+/** `--topology=two-redis`: one Tessera process at the per-node size (in-process bus, SQLite), then two on Redis and PostgreSQL. */
+async function mainTwoRedis(options, clients, startedAt) {
+  const results = [];
+  try {
+    for (const n of options.sizes) checkFileLimit(n, 2 * n, options.clients);
+    for (const n of options.sizes) {
+      for (const [label, run] of [
+        [`tessera (one process) at N=${n}`, () => benchOne('tessera', n, clients, options)],
+        [`tessera×2 on Redis at N=2×${n}`, () => benchTwoRedis(n, clients, options)],
+      ]) {
+        process.stderr.write(`bench: ${label} ... `);
+        const t = Date.now();
+        const result = await run();
+        results.push(result);
+        process.stderr.write(`${result.error === undefined ? 'done' : `FAILED: ${result.error}`} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+      }
+    }
+  } finally {
+    for (const client of clients) client.process.disconnect();
+  }
+  const report = {
+    meta: {
+      startedAt: startedAt.toISOString(),
+      durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
+      node: process.version,
+      cpus: cpus().length,
+      loadAverage: loadavg(),
+      clients: options.clients,
+      sizes: options.sizes,
+      topology: options.topology,
+      tesseraFrom: options.tesseraFrom,
+    },
+    results,
+  };
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const name = `${options.quick ? 'quick-' : ''}two-redis-${stamp}`;
+  writeFileSync(join(options.outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  const markdown = twoRedisMarkdown(report);
+  if (!options.quick) writeFileSync(join(options.outDir, 'two-redis-latest.md'), markdown);
+  process.stdout.write(`\n${markdown}\nwrote ${join(options.outDir, `${name}.json`)}\n`);
   if (results.some((r) => r.error !== undefined)) process.exitCode = 1;
 }
 

@@ -4,8 +4,23 @@
  * messages: prepare users, issue tickets, publish, and report its own CPU
  * time and memory (after forced GCs; the child runs with --expose-gc).
  */
+import { readdirSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { now } from './clock.mjs';
+
+/** Open file descriptors of this process (Linux /proc): sockets still held after the clients closed show here. */
+function openFds() {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sampled every 10 ms once `loop` is first asked for (the ratio runs never ask). */
+const LOOP_RESOLUTION_MS = 10;
+let loopDelay;
 
 /**
  * @param start async ({ host, origin }) => ({ url, prepare(n), tickets(n) → string[],
@@ -27,7 +42,24 @@ export async function serve(start) {
           await new Promise((resolve) => setImmediate(resolve));
         }
       }
-      return { cpu: process.cpuUsage(), memory: process.memoryUsage(), at: now() };
+      return { cpu: process.cpuUsage(), memory: process.memoryUsage(), fds: openFds(), at: now() };
+    },
+    /** Event-loop lag (ms) since the last call: p50, p99, max, mean (undefined on the first call, which starts it); then starts again. */
+    loop: async () => {
+      if (loopDelay === undefined) {
+        loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+        loopDelay.enable();
+      }
+      // The histogram holds whole sampling intervals: the lag is what exceeds the resolution.
+      const ms = (ns) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+      const figures = loopDelay.count === 0 ? undefined : { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max), mean: ms(loopDelay.mean) };
+      loopDelay.reset();
+      return { loop: figures };
+    },
+    /** Session secrets (the sign-in cookie's value) for users 0..n-1, for clients that fetch tickets over HTTP. */
+    secrets: async ({ n }) => {
+      if (server.secrets === undefined) throw new Error('this server has no session secrets');
+      return { secrets: await server.secrets(n) };
     },
     /** For finding what a connection holds: `--heap-snapshot=DIR`. */
     snapshot: async ({ path }) => ({ path: writeHeapSnapshot(path) }),

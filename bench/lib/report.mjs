@@ -200,16 +200,17 @@ export function renderSvg(report) {
 /** The ratio tables as Markdown, for bench/README.md (written as results/latest.md). */
 export function renderMarkdown(report) {
   const { results, evaluation, meta } = report;
-  const lines = [`Run of ${meta.startedAt} (\`${meta.command}\`), Node ${meta.node}, ${meta.cpus} CPUs, ${meta.clients} client processes, ${Math.round(meta.durationSeconds)} s.`, ''];
+  const load = meta.loadAverage === undefined ? '' : `, load average at the end ${meta.loadAverage.map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min)`;
+  const lines = [`Run of ${meta.startedAt} (\`${meta.command}\`), Node ${meta.node}, ${meta.cpus} CPUs, ${meta.clients} client processes, ${Math.round(meta.durationSeconds)} s${load}.`, ''];
   for (const { n, ratios, goals } of evaluation) {
     lines.push(`**N = ${n}**`, '');
-    lines.push('| server | broadcast µs/delivery (× floor) | per-user µs/delivery (× floor) | connect µs (× floor) | connections/s (wall) | heap KB/conn (× raw) | RSS KB/conn (× raw) | broadcast p50 / p99 / max ms | per-user p50 / p99 / max ms | broadcast time to last ms | load generator µs/delivery |');
-    lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    lines.push('| server | broadcast µs/delivery (× floor) | per-user µs/delivery (× floor) | connect µs (× floor) | connections/s (wall) | heap KB/conn (× raw) | RSS KB/conn (× raw) | broadcast p50 / p99 / max ms | per-user p50 / p99 / max ms | broadcast time to last ms | per-user time to last ms | per-user heap KB/conn (× raw) | load generator µs/delivery |');
+    lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results.filter((x) => x.n === n && x.error === undefined)) {
       const q = ratios[r.server] ?? {};
       const lat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p99)} / ${f(s.latencyMs.max)}`);
       const name = r.server === 'raw' ? 'raw ws (floor)' : r.server === 'tessera' ? '**tessera**' : r.server;
-      lines.push(`| ${name} | ${f(r.broadcast?.serverCpuUsPerDelivery)} (${x(q.broadcastCpu)}) | ${f(r.peruser?.serverCpuUsPerDelivery)} (${x(q.peruserCpu)}) | ${f(r.connect?.serverCpuUsPerConnection, 0)} (${x(q.connectCpu)}) | ${f(r.connect?.perSecond, 0)} | ${f(r.memory?.heapKBPerConnection)} (${x(q.heap)}) | ${f(r.memory?.rssKBPerConnection)} (${x(q.rss)}) | ${lat(r.broadcast)} | ${lat(r.peruser)} | ${f(r.broadcast?.timeToLastMs.mean)} | ${f(r.broadcast?.clientCpuUsPerDelivery)} |`);
+      lines.push(`| ${name} | ${f(r.broadcast?.serverCpuUsPerDelivery)} (${x(q.broadcastCpu)}) | ${f(r.peruser?.serverCpuUsPerDelivery)} (${x(q.peruserCpu)}) | ${f(r.connect?.serverCpuUsPerConnection, 0)} (${x(q.connectCpu)}) | ${f(r.connect?.perSecond, 0)} | ${f(r.memory?.heapKBPerConnection)} (${x(q.heap)}) | ${f(r.memory?.rssKBPerConnection)} (${x(q.rss)}) | ${lat(r.broadcast)} | ${lat(r.peruser)} | ${f(r.broadcast?.timeToLastMs.mean)} | ${f(r.peruser?.timeToLastMs.mean)} | ${f(r.peruser?.heapKBPerConnection)} (${x(q.peruserHeap)}) | ${f(r.broadcast?.clientCpuUsPerDelivery)} |`);
     }
     const mark = (goal) => (goal === undefined ? 'n/a' : goal.met ? 'met' : 'missed');
     lines.push('');

@@ -40,11 +40,14 @@ export function isSessionOver(event: unknown): boolean {
 
 /**
  * The wait before retry `retries` (0-based): a random time in
- * [base, min(cap, base * 2^retries)] ("full jitter" over a floor), so that the
- * clients of a restarted server do not all come back in the same instant.
+ * [base, min(cap, base * 2^(retries + 1))] ("full jitter" over a floor), so that the
+ * clients of a restarted server do not all come back in the same instant. The
+ * first retry is jittered too: graphql-ws calls this with 0 when a server's
+ * sockets all close at once, and [base, base] would send every client back at
+ * exactly base ms (scripts/reconnect-storm.mjs).
  */
 export function backoffMs(retries: number, random: () => number = Math.random, baseMs = 500, capMs = 30_000): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(retries, 20));
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.min(retries + 1, 20));
   return Math.round(baseMs + random() * (ceiling - baseMs));
 }
 

@@ -161,15 +161,22 @@ describe('isSessionOver', () => {
 describe('backoffMs', () => {
   test('grows exponentially from 500 ms, is capped at 30 s, and is jittered over the whole range', () => {
     assert.equal(backoffMs(0, () => 0), 500);
-    assert.equal(backoffMs(0, () => 1), 500);
-    assert.equal(backoffMs(3, () => 1), 4000);
+    assert.equal(backoffMs(0, () => 1), 1000);
+    assert.equal(backoffMs(3, () => 1), 8000);
     assert.equal(backoffMs(3, () => 0), 500);
-    assert.equal(backoffMs(3, () => 0.5), 2250);
+    assert.equal(backoffMs(3, () => 0.5), 4250);
     assert.equal(backoffMs(10, () => 1), 30_000);
     assert.equal(backoffMs(1000, () => 1), 30_000);
     const spread = new Set(Array.from({ length: 50 }, () => backoffMs(6)));
     assert.ok(spread.size > 40, `50 clients retrying at once spread over ${spread.size} distinct delays`);
     for (const wait of spread) assert.ok(wait >= 500 && wait <= 30_000);
+  });
+
+  test('the first retry is jittered too: the clients of a restarted server do not all come back at 500 ms', () => {
+    const first = Array.from({ length: 200 }, () => backoffMs(0));
+    const spread = new Set(first);
+    assert.ok(spread.size > 100, `200 clients' first retries spread over ${spread.size} distinct delays`);
+    for (const wait of first) assert.ok(wait >= 500 && wait <= 1000, `first retry ${wait} ms`);
   });
 });
 
