@@ -7,6 +7,12 @@
  * `shouldRetry` gives up on it, so a plain client does not survive a restart),
  * with capped exponential backoff and full jitter; and so that it stops once the
  * server says the session is over (4401).
+ *
+ * The ticket is fetched before the socket opens (in graphql-ws's `url` step), not
+ * after: the server gives a socket WS_INIT_TIMEOUT_MS (3 s) for its
+ * `connection_init`, and when thousands of clients come back to a restarted node at
+ * once, a ticket request made after the socket opened can take longer than that
+ * (scripts/reconnect-storm.mjs measured 4408 closes from exactly this).
  */
 import { type Client, type ClientOptions, createClient } from 'graphql-ws';
 
@@ -74,13 +80,27 @@ export function createTesseraClient(options: TesseraClientOptions): Client {
   if (fetchTicket === undefined && ticketUrl === undefined) throw new Error('give httpUrl (or fetchTicket) when url is a function');
   const getTicket = fetchTicket ?? (() => fetchTicketOverHttp(ticketUrl as string));
   let sessionOver = false;
+  const url = options.url;
+  // The ticket of the attempt under way: fetched in `url`, before the socket opens, and
+  // spent in `connectionParams`. Every attempt calls `url` again, so every attempt has its own.
+  let ticket: Promise<string | undefined> | undefined;
   return createClient({
     // 30 attempts at <= 30 s each: a restart or a few minutes' outage is ridden out.
     retryAttempts: 30,
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, backoffMs(retries))),
     ...rest,
+    url: async () => {
+      const pending = getTicket();
+      ticket = pending;
+      // Waited for, not thrown here: graphql-ws runs `url` where a rejection goes unhandled.
+      // A failed request fails in connectionParams instead, as before, and is retried.
+      await pending.catch(() => undefined);
+      return typeof url === 'function' ? url() : url;
+    },
     connectionParams: async () => {
-      const token = await getTicket();
+      const pending = ticket ?? getTicket();
+      ticket = undefined;
+      const token = await pending;
       return token === undefined ? {} : { token };
     },
     shouldRetry: (event) => {

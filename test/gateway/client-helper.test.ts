@@ -216,4 +216,43 @@ describe('createTesseraClient when a ticket cannot be fetched', () => {
       await server.close();
     }
   });
+  test('fetches the ticket before the socket opens: a ticket slower than WS_INIT_TIMEOUT_MS does not cost a 4408', async () => {
+    const server = await startServer({ WS_INIT_TIMEOUT_MS: '400' });
+    try {
+      const http = new HttpClient(server.url);
+      const { id } = await http.register();
+      const closes: number[] = [];
+      let fetches = 0;
+      const client = createTesseraClient({
+        url: server.wsUrl,
+        webSocketImpl: WebSocket,
+        retryWait: () => sleep(20),
+        fetchTicket: async () => {
+          fetches++;
+          // As a ticket request to a node busy with a reconnect storm: slower than the init timeout.
+          await sleep(900);
+          return http.ticket();
+        },
+        on: { closed: (event) => closes.push((event as { code: number }).code) },
+      });
+      const values: number[] = [];
+      const errors: unknown[] = [];
+      client.subscribe<{ accountsUserCount: number }>(
+        { query: 'subscription { accountsUserCount }' },
+        { next: (r) => values.push(r.data?.accountsUserCount as number), error: (e) => errors.push(e), complete: () => {} },
+      );
+      const deadline = Date.now() + 8000;
+      while (!values.includes(6) && errors.length === 0 && Date.now() < deadline) {
+        await server.tessera.services.publisher.publish(`user_count:${id}`, 6);
+        await sleep(50);
+      }
+      assert.deepEqual(errors, []);
+      assert.ok(values.includes(6), 'the subscription received the value');
+      assert.deepEqual(closes, [], 'no socket was closed (a ticket fetched after the open would get 4408)');
+      assert.equal(fetches, 1);
+      await client.dispose();
+    } finally {
+      await server.close();
+    }
+  });
 });
