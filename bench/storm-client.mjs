@@ -1,9 +1,9 @@
 /**
  * One load-generator process for scripts/reconnect-storm.mjs. Each of its
  * clients behaves as createTesseraClient (src/client/tessera-client.ts) over
- * graphql-ws does: open the socket, then fetch a fresh ticket over HTTP
- * (`{ accountsMe { token } }` with the sign-in cookie), send it in
- * connection_init, subscribe on the ack; on any close or failure wait
+ * graphql-ws does: fetch a fresh ticket over HTTP (`{ accountsMe { token } }`
+ * with the sign-in cookie) before opening the socket (the helper does it in
+ * graphql-ws's `url` step), then open it and send the ticket in connection_init, subscribe on the ack; on any close or failure wait
  * backoffMs(retries) (the helper's own function, imported from dist/) and try
  * again, retries counting up until an ack resets them (graphql-ws's rule).
  * Written out rather than run through graphql-ws so that every attempt, close
@@ -89,51 +89,56 @@ class Client {
     const openedAt = now();
     return new Promise((resolve) => {
       let acked = false;
-      const ws = new WebSocket(settings.wsUrl, 'graphql-transport-ws', {
-        localAddress: settings.localAddress,
-        headers: { Origin: settings.origin },
-        perMessageDeflate: false,
-      });
-      this.ws = ws;
-      ws.on('open', () => {
-        fetchTicket(this.secret).then(
-          (token) => ws.readyState === WebSocket.OPEN && ws.send(JSON.stringify({ type: 'connection_init', payload: { token } })),
-          (error) => {
-            counters.ticketFailures++;
-            bump(counters.ticketStatus, error.status ?? 'error');
-            // graphql-ws closes with 4400 when connectionParams throws, and retries.
-            ws.close(4400, 'ticket request failed');
-          },
-        );
-      });
-      ws.on('message', (data) => {
-        const text = data.toString();
-        if (!acked) {
-          if (text.includes('"connection_ack"')) {
-            acked = true;
-            counters.acks++;
-            this.retries = 0;
-            ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: subscriptionQueries.broadcast } }));
-            resolve(true);
-          }
-          return;
-        }
-        if (text.includes('"type":"next"')) {
-          this.receiving = true;
-          if (this.recoveredAt === undefined && openedAt >= markAt) this.recoveredAt = now();
-        } else if (text.includes('"type":"ping"')) ws.send('{"type":"pong"}');
-      });
-      ws.on('error', () => counters.errors++);
-      ws.on('close', (code) => {
-        bump(counters.closes, code);
-        this.receiving = false;
-        if (!acked) resolve(false);
+      const retry = () => {
         if (stopping) return;
         const wait = backoffMs(this.retries);
         this.retries++;
         maxRetries = Math.max(maxRetries, this.retries);
         setTimeout(() => this.connect(), wait);
-      });
+      };
+      fetchTicket(this.secret).then(
+        (token) => open(token),
+        (error) => {
+          counters.ticketFailures++;
+          bump(counters.ticketStatus, error.status ?? 'error');
+          // No socket yet: the attempt fails and is retried, as the helper's does.
+          resolve(false);
+          retry();
+        },
+      );
+      const open = (token) => {
+        const ws = new WebSocket(settings.wsUrl, 'graphql-transport-ws', {
+          localAddress: settings.localAddress,
+          headers: { Origin: settings.origin },
+          perMessageDeflate: false,
+        });
+        this.ws = ws;
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { token } })));
+        ws.on('message', (data) => {
+          const text = data.toString();
+          if (!acked) {
+            if (text.includes('"connection_ack"')) {
+              acked = true;
+              counters.acks++;
+              this.retries = 0;
+              ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: subscriptionQueries.broadcast } }));
+              resolve(true);
+            }
+            return;
+          }
+          if (text.includes('"type":"next"')) {
+            this.receiving = true;
+            if (this.recoveredAt === undefined && openedAt >= markAt) this.recoveredAt = now();
+          } else if (text.includes('"type":"ping"')) ws.send('{"type":"pong"}');
+        });
+        ws.on('error', () => counters.errors++);
+        ws.on('close', (code) => {
+          bump(counters.closes, code);
+          this.receiving = false;
+          if (!acked) resolve(false);
+          retry();
+        });
+      };
     });
   }
 }
