@@ -4,7 +4,6 @@
  * `database "x" does not exist: createdb x`, an unreachable PostgreSQL or
  * Redis. Pure: `main` prints the line on stderr and exits.
  */
-import type { Config } from './config/config.js';
 
 /** An error whose message is already the line to print. */
 export class StartupError extends Error {
@@ -73,7 +72,14 @@ export function redisProblem(safeUrl: string, detail: string): string {
 }
 
 /** The one line to print for any start-up failure. */
-export function explainStartupError(error: unknown, config: Config): string {
+/** What {@link explainStartupError} reads of the Config (config.ts): only these, so the gateway's StartupError does not pull the app's config into the package. */
+export interface ListenSettings {
+  readonly port: number;
+  readonly host: string;
+  readonly metrics: 'off' | 'on' | number;
+}
+
+export function explainStartupError(error: unknown, config: ListenSettings): string {
   if (error instanceof StartupError) return error.message;
   const code = field(error, 'code');
   const port = typeof field(error, 'port') === 'number' ? (field(error, 'port') as number) : config.port;

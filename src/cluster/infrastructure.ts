@@ -11,7 +11,7 @@ import type { Bus } from '../pubsub/bus.js';
 import { MemoryBus } from '../pubsub/memory-bus.js';
 import { RedisBus } from '../pubsub/redis-bus.js';
 import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
-import { urlWithoutPassword } from '../logging/logger.js';
+import { urlWithoutPassword } from '../logging/scrub.js';
 import { redisProblem, StartupError } from '../startup-errors.js';
 import type { ReplayGuard } from '../tickets/replay-guard.js';
 import { StoreReplayGuard } from '../tickets/store-replay-guard.js';

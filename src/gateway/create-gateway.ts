@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { DocumentCache } from '../graphql/document-cache.js';
-import { safeUrl } from '../logging/logger.js';
+import { safeUrl } from '../logging/scrub.js';
 import { type Metrics, NO_METRICS } from '../metrics/metrics.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import { MemoryBus } from '../pubsub/memory-bus.js';

@@ -17,7 +17,7 @@ import { checkWs, writeNext } from './ws-next-writer.js';
 import type { Transport } from './transport.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { type Metrics, NO_METRICS } from '../metrics/metrics.js';
-import { scrubHeader } from '../logging/logger.js';
+import { scrubHeader } from '../logging/scrub.js';
 
 export interface WsAdapterOptions {
   readonly server: Server;

@@ -8,7 +8,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
 import type { Database } from './tables.js';
-import { urlWithoutPassword } from '../logging/logger.js';
+import { urlWithoutPassword } from '../logging/scrub.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
