@@ -14,6 +14,9 @@ import { after, before, describe, it } from '../helpers/suite.js';
 import { grantAdmin } from '../helpers/admin.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { messagesOf as messages, readStream as read } from '../helpers/sse-stream.js';
+
+const readStream = (url: string, headers: Record<string, string>) => read(url, ANNOUNCEMENTS, headers);
 
 const COUNT = 'subscription { accountsUserCount }';
 const ANNOUNCEMENTS = 'subscription { systemAnnouncements { message } }';
@@ -49,40 +52,6 @@ function subscribe(client: ReturnType<typeof createClient>, query: string): Seen
   );
   return seen;
 }
-
-/** Reads a distinct stream with fetch, as EventSource would: `next` events with their ids. */
-async function readStream(url: string, headers: Record<string, string>) {
-  const controller = new AbortController();
-  const response = await fetch(`${url}?query=${encodeURIComponent(ANNOUNCEMENTS)}`, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
-  assert.equal(response.status, 200, await (response.status === 200 ? Promise.resolve('') : response.text()));
-  const events: { id: string | undefined; data: ExecutionResult }[] = [];
-  let buffered = '';
-  const decoder = new TextDecoder();
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffered += decoder.decode(value, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) !== -1) {
-          const block = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const id = /^id: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (/^event: next$/m.test(block) && data !== undefined) events.push({ id, data: JSON.parse(data) as ExecutionResult });
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { events, drop: () => controller.abort() };
-}
-
-const messages = (events: { data: ExecutionResult }[]) =>
-  events.map((event) => (event.data.data as { systemAnnouncements?: { message: string } } | undefined)?.systemAnnouncements?.message ?? event.data.errors?.[0]?.extensions?.['code']);
 
 describe('GraphQL over SSE on the demo app (graphql-sse 2.6.1 client, Node)', () => {
   let server: TestServer;
