@@ -81,6 +81,10 @@ export class SseTransport implements Transport, NextWriter {
   start(): void {
     if (this.#started || this.#ended) return;
     this.#started = true;
+    // HTTP/1.1: the body ends with the connection (a stream is never reused for another request),
+    // so no chunked encoding: each event is one write of its bytes, with no size line and CRLFs
+    // around it. HTTP/2 frames the body itself and ignores this.
+    this.#response.useChunkedEncodingByDefault = false;
     this.#response.writeHead(200, EVENT_STREAM_HEADERS);
     this.#response.socket?.setNoDelay(true);
     this.#response.write(KEEP_ALIVE);
