@@ -63,6 +63,19 @@ interface Reserved {
 
 type Authenticated = { readonly ok: true; readonly session: GatewaySession | undefined; readonly via: ReservationOwner['via']; readonly checkedSince: number } | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
 
+const NOT_SSE: SseRequest = { kind: 'not-sse' };
+
+/** Whether Accept names a JSON answer explicitly (a wildcard does not count: graphql-sse's client sends only the stream type). */
+function acceptsJson(accept: string | string[] | undefined): boolean {
+  if (typeof accept !== 'string') return false;
+  return accept.split(',').some((range) => {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    if (type !== 'application/json' && type !== 'application/graphql-response+json') return false;
+    const quality = params.find((param) => param.startsWith('q='));
+    return quality === undefined || Number(quality.slice(2)) > 0;
+  });
+}
+
 const payloadOf = (params: SseParams): SubscribePayload => ({
   query: params.query,
   variables: params.variables ?? null,
@@ -108,9 +121,18 @@ export class SseHandler {
     return this.#streams.size;
   }
 
-  /** What the request asks for (`not-sse`: the ordinary GraphQL-over-HTTP route answers it). Pure; cheap. */
+  /**
+   * What the request asks for (`not-sse`: the ordinary GraphQL-over-HTTP route answers it).
+   * A client that accepts JSON as well as an event stream (urql's and Yoga's default Accept)
+   * gets its query or mutation (or a document that does not parse) answered as JSON: only a
+   * subscription needs a stream (graphql-sse's client accepts nothing but the stream).
+   */
   read(request: SseRequestView): SseRequest {
-    return parseSseRequest(request);
+    const read = parseSseRequest(request);
+    if (read.kind !== 'distinct' || !acceptsJson(request.headers['accept'])) return read;
+    const prepared = this.#options.engine.documents.prepare(read.params.query);
+    if (!prepared.ok) return NOT_SSE;
+    return selectOperation(prepared.prepared, read.params.operationName ?? undefined)?.operation === 'subscription' ? read : NOT_SSE;
   }
 
   /**
@@ -347,8 +369,18 @@ export class SseHandler {
       return;
     }
     const payload = payloadOf(params);
-    if (reserved.connection !== undefined && reserved.transport !== undefined) this.#run(reserved.transport, reserved.connection, operationId, payload);
-    else reserved.waiting.set(operationId, payload);
+    if (reserved.connection !== undefined && reserved.transport !== undefined) {
+      this.#run(reserved.transport, reserved.connection, operationId, payload);
+    } else {
+      // Before the stream opens there is nowhere to send SUBSCRIPTION_LIMIT: past the cap, 429.
+      const limit = this.#options.engine.limits.maxSubscriptionsPerConnection;
+      if (reserved.waiting.size >= limit) {
+        this.#reservations.completeOperation(token.value, operationId);
+        answer(response, 429, ErrorCode.SUBSCRIPTION_LIMIT, `This stream already has ${limit} operations waiting for it to open, the limit.`);
+        return;
+      }
+      reserved.waiting.set(operationId, payload);
+    }
     response.writeHead(202, { 'cache-control': 'no-store' });
     response.end();
   }

@@ -137,6 +137,30 @@ describe('GraphQL over SSE on the demo app (graphql-sse 2.6.1 client, Node)', ()
     assert.match(await noOrigin.text(), /UNAUTHENTICATED/);
   });
 
+  it("a client that accepts JSON as well (urql's default Accept) gets JSON for a query or mutation, a stream only for a subscription", async () => {
+    const urqlAccept = 'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed';
+    const jar = new HttpClient(server.url);
+    const registered = await jar.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: urqlAccept },
+      body: JSON.stringify({ query: 'mutation ($e: String!, $p: String!) { accountsRegister(email: $e, password: $p) { id } }', variables: { e: `urql-${Date.now()}@example.test`, p: 'correct horse battery' } }),
+    });
+    assert.match(registered.headers.get('content-type') ?? '', /^application\/graphql-response\+json/);
+    const body = (await registered.json()) as { data?: { accountsRegister?: { id: string } }; errors?: unknown };
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    assert.ok(jar.cookieHeader?.includes('tessera_session='), 'the mutation set the session cookie, over HTTP');
+    const controller = new AbortController();
+    const subscription = await jar.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: urqlAccept, origin: server.url },
+      body: JSON.stringify({ query: COUNT }),
+      signal: controller.signal,
+    });
+    assert.equal(subscription.status, 200);
+    assert.match(subscription.headers.get('content-type') ?? '', /^text\/event-stream/);
+    controller.abort();
+  });
+
   it('a dropped stream resumed with Last-Event-ID gets every shared event it missed, in order; past the window, EVENTS_MISSED first', { timeout: 30_000 }, async () => {
     const admin = new HttpClient(server.url);
     const { email } = await admin.register();
