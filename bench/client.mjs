@@ -9,12 +9,15 @@
  * IPC in: connect, collect, close. IPC out: replies (by id) and
  * { round, complete: true } when every live subscriber got that round.
  */
+import { request as httpRequest } from 'node:http';
 import { WebSocket } from 'ws';
 import { now } from './lib/clock.mjs';
 import { subscriptionQueries } from './lib/schema.mjs';
 
 /** @type {Set<WebSocket>} */
 let sockets = new Set();
+/** SSE streams: the open requests (`import('node:http').ClientRequest`). */
+let streams = new Set();
 let subscribed = 0;
 /** round → arrival times */
 let arrivals = new Map();
@@ -83,11 +86,74 @@ function open({ url, origin, localAddress, token, query }) {
   });
 }
 
+/**
+ * Opens one GraphQL-over-SSE stream (distinct connections: a POST with
+ * `Accept: text/event-stream`, the ticket in `Authorization: Bearer`, one
+ * connection each); resolves true once the stream's 200 arrived.
+ * Events are read as `data:` lines of `next` events (or unnamed ones).
+ */
+function openSse({ url, origin, localAddress, token, query }) {
+  return new Promise((resolve) => {
+    const body = JSON.stringify({ query });
+    const request = httpRequest(url.replace(/^ws/, 'http'), {
+      method: 'POST',
+      localAddress,
+      agent: false,
+      headers: {
+        accept: 'text/event-stream',
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        origin,
+        authorization: `Bearer ${token}`,
+      },
+    });
+    let settled = false;
+    const settle = (ok, why) => {
+      if (settled) return;
+      settled = true;
+      if (!ok) note('closes', why);
+      resolve(ok);
+    };
+    request.on('response', (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        return settle(false, `HTTP ${response.statusCode}`);
+      }
+      streams.add(request);
+      subscribed++;
+      settle(true);
+      response.setEncoding('utf8');
+      let buffered = '';
+      response.on('data', (chunk) => {
+        buffered += chunk;
+        let end;
+        while ((end = buffered.indexOf('\n\n')) !== -1) {
+          const block = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (data === undefined || (event !== undefined && event !== 'next')) continue;
+          onFrame(`{"type":"next","payload":${data}}`);
+        }
+      });
+      response.on('close', () => {
+        if (streams.delete(request)) {
+          subscribed--;
+          if (!closingAll) note('closes', 'stream ended');
+        }
+      });
+    });
+    request.on('error', (error) => settle(false, error.message));
+    request.end(body);
+  });
+}
+
 let closingAll = false;
 
 const handlers = {
-  /** `urls` (several nodes): the j-th token connects to urls[j % urls.length]. */
-  async connect({ url, urls = [url], origin, localAddress, tokens, scenario, concurrency }) {
+  /** `urls` (several nodes): the j-th token connects to urls[j % urls.length]; `transport`: 'ws' or 'sse'. */
+  async connect({ url, urls = [url], origin, localAddress, tokens, scenario, concurrency, transport = 'ws' }) {
+    const openOne = transport === 'sse' ? openSse : open;
     closingAll = false;
     const query = subscriptionQueries[scenario];
     const cpu0 = process.cpuUsage();
@@ -97,7 +163,7 @@ const handlers = {
     const worker = async () => {
       while (next < tokens.length) {
         const j = next++;
-        if (await open({ url: urls[j % urls.length], origin, localAddress, token: tokens[j], query })) ok++;
+        if (await openOne({ url: urls[j % urls.length], origin, localAddress, token: tokens[j], query })) ok++;
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, tokens.length) }, worker));
@@ -125,7 +191,9 @@ const handlers = {
           }, 5000).unref();
         }),
     );
+    for (const request of streams) request.destroy();
     await Promise.all(closing);
+    streams = new Set();
     sockets = new Set();
     subscribed = 0;
     arrivals = new Map();

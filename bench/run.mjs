@@ -28,7 +28,9 @@ import { evaluate, printReport, renderMarkdown, renderSvg } from './lib/report.m
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
-const ALL_SERVERS = ['raw', 'tessera', 'graphql-ws', 'yoga', 'mercurius'];
+const ALL_SERVERS = ['raw', 'tessera', 'graphql-ws', 'yoga', 'mercurius', 'tessera-sse', 'yoga-sse'];
+/** `<server>-sse`: the same server process, its clients on GraphQL over SSE (distinct connections) instead of the WebSocket. */
+const scriptAndTransport = (name) => (name.endsWith('-sse') ? [name.slice(0, -4), 'sse'] : [name, 'ws']);
 const ORIGIN = 'http://bench.local';
 const TOPOLOGIES = ['one', 'two-redis'];
 
@@ -150,6 +152,7 @@ async function connectAll(servers, clients, tokens, scenario, options) {
         tokens: shares[k],
         scenario,
         concurrency: options.concurrency,
+        transport: servers[0].transport,
       }),
     ),
   );
@@ -261,14 +264,16 @@ async function redisCpuMicros(redis) {
 
 async function benchOne(name, n, clients, options) {
   const execArgv = ['--expose-gc'];
-  if (name === 'tessera' && options.tesseraFrom === 'src') execArgv.push('--import', 'tsx');
+  const [script, transport] = scriptAndTransport(name);
+  if (script === 'tessera' && options.tesseraFrom === 'src') execArgv.push('--import', 'tsx');
   if (options.cpuProf.includes(name)) {
     execArgv.push('--cpu-prof', '--cpu-prof-dir', join(options.outDir, 'profiles'), '--cpu-prof-name', `${name}-${n}-${Date.now()}.cpuprofile`);
   }
-  const server = await Child.start(join(here, 'servers', `${name}.mjs`), {
+  const server = await Child.start(join(here, 'servers', `${script}.mjs`), {
     execArgv,
     env: { BENCH_ORIGIN: ORIGIN, BENCH_TESSERA_FROM: options.tesseraFrom, NODE_ENV: 'production' },
   });
+  server.transport = transport;
   const rounds = options.rounds ?? Math.max(5, Math.min(100, Math.round(150_000 / n)));
   const result = { server: name, n, rounds };
   try {

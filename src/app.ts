@@ -17,6 +17,7 @@ import { createHttpServer } from './http/server.js';
 import { sessionCookieName } from './http/session-cookie.js';
 import type { Engine } from './gateway/engine.js';
 import { createGateway, type Gateway } from './index.js';
+import type { SseHandler } from './sse/sse-handler.js';
 import { tesseraSessions } from './sessions/tessera-sessions.js';
 import { oneSignInPerOperation } from './graphql/one-sign-in-rule.js';
 import type { Authenticated } from './accounts/sessions.js';
@@ -109,7 +110,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     }),
     sessions,
     tickets: new TicketIssuer(secrets.secrets, config.ticketTtlSeconds, infrastructure.replayGuard),
-    publisher: new Publisher(bus, metrics),
+    publisher: new Publisher(bus, metrics, infrastructure.resumptionLog),
   };
 
   const schema = createSchema();
@@ -127,6 +128,8 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     rules: [oneSignInPerOperation],
   });
   const origins = new OriginPolicy(config.allowedOrigins);
+  // GraphQL over SSE on /graphql: the gateway's, set once it exists (the route is registered first).
+  const sse: { current: SseHandler | undefined } = { current: undefined };
   const http = await createHttpServer({
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -146,6 +149,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     origins,
     cookie: { secure: config.cookieSecure, absoluteTtlSeconds: config.sessionAbsoluteTtlSeconds },
     maxResponseBytes: config.maxResponseBytes,
+    sse,
   });
 
   // Set once the gateway exists: presence reads the engine's local topics.
@@ -158,6 +162,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     origins: config.allowedOrigins,
     tickets: services.tickets,
     bus,
+    resumption: infrastructure.resumptionLog,
     // The demo's resolvers see the same context over the socket as over HTTP, without cookies.
     // A shared-scope group is built with no session and no client: nobody's data.
     context: ({ session, client }) => ({ transport: 'socket', auth: session?.user, client: client ?? noClient, cookies: undefined, services }),
@@ -180,8 +185,10 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
       keepAliveMs: config.wsKeepAliveMs,
       sessionRecheckMs: config.sessionRecheckSeconds * 1000,
       maxResponseBytes: config.maxResponseBytes,
+      sseReservationTtlMs: config.sseReservationTtlMs,
     },
   });
+  sse.current = gateway.sse;
   const engine = gateway.engine;
   if (prometheus !== undefined && config.metrics === 'on') registerMetricsRoute(http, prometheus);
   gateway.attach(http.server);

@@ -23,4 +23,8 @@ export { TicketIssuer } from './tickets/ticket-issuer.js';
 export type { Metrics, GatewayGauges } from './metrics/metrics.js';
 export { CloseCode, CloseReason } from './gateway/protocol/close-codes.js';
 export { DocumentCache } from './graphql/document-cache.js';
+export type { PublishOptions } from './pubsub/publisher.js';
+export { SseHandler } from './sse/sse-handler.js';
+export { MemoryResumptionLog, DEFAULT_RESUMPTION_WINDOW } from './sse/resumption-log.js';
+export type { LoggedEvent, Resumption, ResumptionLog, ResumptionWindow, MemoryLogLimits } from './sse/resumption-log.js';
 export type { DocumentLimits } from './graphql/document-cache.js';

@@ -5,6 +5,7 @@
  * cannot publish). ioredis is an optional peer dependency: install it to use these.
  */
 export { RedisBus } from './pubsub/redis-bus.js';
+export { RedisResumptionLog } from './sse/redis-resumption-log.js';
 export { RedisReplayGuard } from './tickets/redis-replay-guard.js';
 export { RedisPresence, LocalPresence, type Presence } from './cluster/presence.js';
 export { RedisLease, LocalLease, type Lease } from './cluster/lease.js';

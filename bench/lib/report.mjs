@@ -142,7 +142,7 @@ export function printReport(report) {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-const COLORS = { raw: '#8c8c8c', tessera: '#d62728', 'graphql-ws': '#1f77b4', yoga: '#e377c2', mercurius: '#2ca02c' };
+const COLORS = { raw: '#8c8c8c', tessera: '#d62728', 'graphql-ws': '#1f77b4', yoga: '#e377c2', mercurius: '#2ca02c', 'tessera-sse': '#ff9896', 'yoga-sse': '#f7b6d2' };
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
 
 /** Four panels of grouped bars (one group per N, one bar per server), absolute values with the floor as a grey bar. */

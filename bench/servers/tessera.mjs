@@ -54,6 +54,7 @@ serve(async ({ host, origin }) => {
     LOG_LEVEL: 'warn',
     USER_COUNT_INTERVAL_MS: env.BENCH_TESSERA_USER_COUNT_INTERVAL_MS ?? '0',
     WS_MAX_CONNECTIONS_PER_IP: '1000000',
+    HTTP_MAX_CONNECTIONS_PER_IP: '1000000', // SSE streams (tessera-sse) are HTTP connections
     WS_MAX_CONNECTIONS_PER_USER: '1000',
     WS_MESSAGES_PER_SECOND: '1000',
     WS_KEEPALIVE_MS: env.BENCH_TESSERA_WS_KEEPALIVE_MS ?? '0', // no server in the ratio runs sends keep-alive pings

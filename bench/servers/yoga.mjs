@@ -1,9 +1,13 @@
 /**
  * GraphQL Yoga over graphql-ws, wired as Yoga's documentation shows
  * (`yoga.getEnveloped` in `onSubscribe`), with Yoga's own `createPubSub`.
+ * The same process serves Yoga's own GraphQL over SSE on its endpoint (the
+ * `yoga-sse` rows): the same checks in its `context` (Origin, the ticket from
+ * `Authorization: Bearer`).
  */
 import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
+import { GraphQLError } from 'graphql';
 import { createPubSub, createSchema, createYoga } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -19,6 +23,15 @@ serve(async ({ host, origin }) => {
   const yoga = createYoga({
     graphiql: false,
     logging: false,
+    // Over SSE (a Fetch Request): the socket's checks, from the request's headers. Over the
+    // socket, onSubscribe adds the user checked at connection_init.
+    context: ({ request }) => {
+      if (typeof request?.headers?.get !== 'function') return {};
+      if (!auth.originAllowed(request.headers.get('origin') ?? undefined)) throw new GraphQLError('origin not allowed');
+      const user = auth.verify(/^Bearer (\S+)$/.exec(request.headers.get('authorization') ?? '')?.[1]);
+      if (user === undefined) throw new GraphQLError('bad ticket');
+      return { user };
+    },
     schema: createSchema({
       typeDefs: peerTypeDefs,
       resolvers: {

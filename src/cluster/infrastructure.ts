@@ -10,6 +10,8 @@ import type { Config } from '../config/config.js';
 import type { Bus } from '../pubsub/bus.js';
 import { MemoryBus } from '../pubsub/memory-bus.js';
 import { RedisBus } from '../pubsub/redis-bus.js';
+import { MemoryResumptionLog, type ResumptionLog } from '../sse/resumption-log.js';
+import { RedisResumptionLog } from '../sse/redis-resumption-log.js';
 import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
 import { urlWithoutPassword } from '../logging/scrub.js';
 import { redisProblem, StartupError } from '../startup-errors.js';
@@ -24,6 +26,8 @@ import { LocalPresence, type Presence, RedisPresence } from './presence.js';
 
 export interface Infrastructure {
   readonly bus: Bus;
+  /** The SSE Last-Event-ID log: in this process's memory, or a capped Redis Stream per topic. */
+  readonly resumptionLog: ResumptionLog;
   readonly replayGuard: ReplayGuard;
   /** Sign-in attempt counters: per process in memory, cluster-wide in Redis. */
   readonly rateLimiter: RateLimiter;
@@ -47,6 +51,12 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
     purge.unref();
     return {
       bus: new MemoryBus(),
+      resumptionLog: new MemoryResumptionLog({
+        maxEvents: config.sseResumeMaxEvents,
+        maxAgeMs: config.sseResumeMaxAgeMs,
+        maxTopics: config.sseResumeMaxTopics,
+        maxBytes: config.sseResumeMaxBytes,
+      }),
       replayGuard,
       rateLimiter: new MemoryRateLimiter(config.authRateLimitWindowSeconds, config.authRateLimitMaxKeys),
       lease: new LocalLease(),
@@ -76,6 +86,7 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
   const presences: Presence[] = [];
   return {
     bus,
+    resumptionLog: new RedisResumptionLog(commands, prefix, { maxEvents: config.sseResumeMaxEvents, maxAgeMs: config.sseResumeMaxAgeMs }),
     replayGuard: new RedisReplayGuard(commands, prefix),
     rateLimiter: new RedisRateLimiter(commands, prefix, config.authRateLimitWindowSeconds),
     lease: new RedisLease(commands, `${prefix}lease:user-count`, nodeId, Math.round(interval * 1.5)),

@@ -72,6 +72,16 @@ export interface Config {
   readonly wsMaxTotalBufferedBytes: number;
   readonly wsKeepAliveMs: number;
   readonly wsMessagesPerSecond: number;
+  /** How long an SSE single-connection reservation (PUT) waits for its stream, in ms. */
+  readonly sseReservationTtlMs: number;
+  /** Events the SSE resumption log keeps per topic (Last-Event-ID); a client further behind gets EVENTS_MISSED. */
+  readonly sseResumeMaxEvents: number;
+  /** How long the SSE resumption log keeps an event, in ms. */
+  readonly sseResumeMaxAgeMs: number;
+  /** Topics the in-memory resumption log keeps (without REDIS_URL). */
+  readonly sseResumeMaxTopics: number;
+  /** Event bytes the in-memory resumption log keeps over all topics (without REDIS_URL). */
+  readonly sseResumeMaxBytes: number;
   /** Time a client has to send a whole HTTP request, body included (408 and closed past it). */
   readonly httpRequestTimeoutMs: number;
   /** Time a client has to send an HTTP request's headers (408 and closed past it); at most `httpRequestTimeoutMs`. */
@@ -276,6 +286,11 @@ export function loadConfig(env: Env = process.env): Config {
     wsMaxTotalBufferedBytes,
     wsKeepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0, 3_600_000),
     wsMessagesPerSecond: integer(env, 'WS_MESSAGES_PER_SECOND', 50, 1, 1_000_000),
+    sseReservationTtlMs: integer(env, 'SSE_RESERVATION_TTL_MS', 10_000, 100, 600_000),
+    sseResumeMaxEvents: integer(env, 'SSE_RESUME_MAX_EVENTS', 500, 1, 1_000_000),
+    sseResumeMaxAgeMs: integer(env, 'SSE_RESUME_MAX_AGE_MS', 300_000, 1000, 86_400_000),
+    sseResumeMaxTopics: integer(env, 'SSE_RESUME_MAX_TOPICS', 10_000, 1, 10_000_000),
+    sseResumeMaxBytes: integer(env, 'SSE_RESUME_MAX_BYTES', 64 * 1024 * 1024, 1024, 2 ** 40),
     httpRequestTimeoutMs,
     httpHeadersTimeoutMs,
     httpKeepAliveTimeoutMs: integer(env, 'HTTP_KEEPALIVE_TIMEOUT_MS', 10_000, 100, 3_600_000),

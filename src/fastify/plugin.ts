@@ -22,6 +22,7 @@ import { createGateway, type Gateway, type GatewayOptions } from '../index.js';
 import { OriginPolicy } from '../security/origin-policy.js';
 import type { GatewaySession } from '../sessions/session-source.js';
 import { sendAnswer as send } from './send-answer.js';
+import { serveSse } from './serve-sse.js';
 
 export interface TesseraPluginOptions<TContext, TUser> extends GatewayOptions<TContext, TUser> {
   /**
@@ -125,6 +126,7 @@ async function tesseraPlugin<TContext, TUser>(fastify: FastifyInstance, options:
       url: path,
       onRequest: guard,
       handler: async (request, reply) => {
+        if (await serveSse(gateway.sse, request, reply)) return reply;
         const params = paramsFromBody(request.body);
         if (!params.ok) return send(reply, requestError(wantsGraphQLResponse(request.headers.accept), 400, ErrorCode.BAD_REQUEST, params.message));
         return handle(request, reply, params.params);
@@ -135,11 +137,24 @@ async function tesseraPlugin<TContext, TUser>(fastify: FastifyInstance, options:
       url: path,
       onRequest: guard,
       handler: async (request, reply) => {
+        if (await serveSse(gateway.sse, request, reply)) return reply;
         const params = paramsFromQueryString(request.query as Record<string, unknown>);
         if (!params.ok) return send(reply, requestError(wantsGraphQLResponse(request.headers.accept), 400, ErrorCode.BAD_REQUEST, params.message));
         return handle(request, reply, params.params);
       },
     });
+    // GraphQL over SSE's single-connection mode (graphql-sse): PUT reserves a stream, DELETE stops an operation.
+    // No CSRF guard: neither is sent cross-origin without a CORS preflight; the SSE handler applies the cookie rule.
+    for (const method of ['PUT', 'DELETE'] as const) {
+      routes.route({
+        method,
+        url: path,
+        handler: async (request, reply) => {
+          if (await serveSse(gateway.sse, request, reply)) return reply;
+          return send(reply, requestError(wantsGraphQLResponse(request.headers.accept), 405, ErrorCode.BAD_REQUEST, 'Use GET or POST (PUT and DELETE are for GraphQL over SSE).'));
+        },
+      });
+    }
   });
 }
 

@@ -12,7 +12,7 @@ import { safeUrl } from '../logging/scrub.js';
 import { type Metrics, NO_METRICS } from '../metrics/metrics.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import { MemoryBus } from '../pubsub/memory-bus.js';
-import { Publisher } from '../pubsub/publisher.js';
+import { type PublishOptions, Publisher } from '../pubsub/publisher.js';
 import { OriginPolicy } from '../security/origin-policy.js';
 import type { GatewaySession, SessionSource } from '../sessions/session-source.js';
 import { MemoryReplayGuard, type ReplayGuard } from '../tickets/replay-guard.js';
@@ -24,6 +24,8 @@ import { type GatewayLimits, gatewayLimits } from './gateway-limits.js';
 import { CloseReason } from './protocol/close-codes.js';
 import { passEventsThrough } from './topic-fields.js';
 import { WsAdapter } from './ws-adapter.js';
+import { SseHandler } from '../sse/sse-handler.js';
+import { MemoryResumptionLog, type ResumptionLog } from '../sse/resumption-log.js';
 
 /** A pino-compatible logger (pino itself, or anything with these methods). */
 export interface PinoLike {
@@ -77,6 +79,12 @@ export interface GatewayOptions<TContext = DefaultContext<unknown>, TUser = unkn
   readonly documents?: DocumentCache;
   /** Told when a fast-path topic gets its first local subscriber and loses its last (cluster presence). Default: nobody. */
   readonly topicWatcher?: { add(topic: string): void; remove(topic: string): void };
+  /**
+   * The SSE resumption log (`Last-Event-ID`): published events are appended to it and carry
+   * its id. Default: a MemoryResumptionLog sized by `limits` (one process); with several
+   * processes use `RedisResumptionLog` from 'tessera/redis' (same ids on every node). `false`: none.
+   */
+  readonly resumption?: ResumptionLog | false;
 }
 
 export interface Gateway<TUser = unknown> {
@@ -90,8 +98,19 @@ export interface Gateway<TUser = unknown> {
    * could not take the announcement (the local sockets are closed all the same).
    */
   endSessions(sessionIds: readonly string[], reason?: string): Promise<void>;
-  /** Publishes an event for a fast-path topic: `event` is the subscription field's value (JSON-serializable). */
-  publish(topic: string, event: unknown): Promise<void>;
+  /**
+   * Publishes an event for a fast-path topic: `event` is the subscription field's value
+   * (JSON-serializable). Logged for SSE resumption unless `{ resumable: false }`.
+   */
+  publish(topic: string, event: unknown, options?: PublishOptions): Promise<void>;
+  /**
+   * GraphQL over SSE on the same engine (graphql-sse's both modes): `sse.read(request)` says
+   * whether a request is one, `sse.serve(read, req, res)` answers it on the raw response.
+   * The Fastify plugin calls it on `path`; any node:http route can.
+   */
+  readonly sse: SseHandler;
+  /** The SSE resumption log, when there is one (an app's own Publisher appends to it too). */
+  readonly resumptionLog: ResumptionLog | undefined;
   /** Closes every socket with 1001 and stops; resolves once they are gone. The bus is closed only when the gateway made it. */
   close(): Promise<void>;
   /** The protocol engine underneath: counts (`connectionCount`, `activeTopics()`), local delivery (`deliverLocal`), the document cache. */
@@ -163,13 +182,40 @@ export function createGateway<TContext = DefaultContext<unknown>, TUser = unknow
   metrics.setGaugeSource(() => engine.gauges());
   // Sessions ended in this process close their sockets here at once, even when the bus is down.
   const stopEnded = options.sessions.onEnded?.((ids, reason) => engine.revokeSessions(ids, reason, Date.now()));
-  const publisher = new Publisher(bus, metrics);
+  const resumptionLog =
+    options.resumption === false
+      ? undefined
+      : (options.resumption ??
+        new MemoryResumptionLog({
+          maxEvents: limits.sseResumeMaxEvents,
+          maxAgeMs: limits.sseResumeMaxAgeMs,
+          maxTopics: limits.sseResumeMaxTopics,
+          maxBytes: limits.sseResumeMaxBytes,
+        }));
+  const publisher = new Publisher(bus, metrics, resumptionLog);
   const origins = new OriginPolicy(options.origins);
+  // Sockets and streams from one address, counted together (WS_MAX_CONNECTIONS_PER_IP).
+  const perAddress = new Map<string, number>();
+  const clientAddress = options.clientAddress ?? peerAddress;
+  const sse = new SseHandler({
+    engine,
+    origins,
+    clientAddress,
+    perAddress,
+    maxConnectionsPerAddress: limits.maxConnectionsPerAddress,
+    keepAliveMs: limits.keepAliveMs,
+    reservationTtlMs: limits.sseReservationTtlMs,
+    resumption: resumptionLog,
+    log: gatewayLog,
+    safeUrl,
+  });
   let adapter: WsAdapter | undefined;
   let closing: Promise<void> | undefined;
   const gateway: Gateway<TUser> = {
     engine,
     tickets,
+    sse,
+    resumptionLog,
     attach(server) {
       if (adapter !== undefined) throw new Error('this gateway is already attached to a server');
       if (closing !== undefined) throw new Error('this gateway is closed');
@@ -183,7 +229,8 @@ export function createGateway<TContext = DefaultContext<unknown>, TUser = unknow
         keepAliveMs: limits.keepAliveMs,
         log: gatewayLog,
         safeUrl,
-        clientAddress: options.clientAddress ?? peerAddress,
+        clientAddress,
+        perAddress,
         metrics,
       });
     },
@@ -197,12 +244,13 @@ export function createGateway<TContext = DefaultContext<unknown>, TUser = unknow
       const message: RevocationMessage = { sessionIds: [...sessionIds], reason, endedAt };
       await bus.publish(Channels.revocations, JSON.stringify(message));
     },
-    publish(topic, event) {
-      return publisher.publish(topic, event);
+    publish(topic, event, publishOptions) {
+      return publisher.publish(topic, event, publishOptions);
     },
     close() {
       return (closing ??= (async () => {
         stopEnded?.();
+        sse.close();
         if (adapter !== undefined) await adapter.close();
         else engine.shutdown();
         if (ownBus) await bus.close();

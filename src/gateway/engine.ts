@@ -15,13 +15,13 @@ import { Connection, type Operation } from './connection.js';
 import { type ContextFunction, defaultContext } from './context-input.js';
 import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
-import { type GroupSpec, memberCount, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
+import { type Group, type GroupSpec, memberCount, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
 import { handleComplete } from './handlers/complete.js';
 import { handleConnectionInit } from './handlers/connection-init.js';
 import { handlePing } from './handlers/ping.js';
 import { handleSubscribe } from './handlers/subscribe.js';
 import { CloseCode, CloseReason } from './protocol/close-codes.js';
-import { type ClientMessage, parseClientMessage, ProtocolError, SUBPROTOCOL } from './protocol/messages.js';
+import { type ClientMessage, parseClientMessage, ProtocolError, SUBPROTOCOL, type SubscribePayload } from './protocol/messages.js';
 import { MessageSlicer } from './message-slicer.js';
 import { SessionWatch } from './session-watch.js';
 import { SingleTimer } from './timers/single-timer.js';
@@ -101,6 +101,7 @@ export class Engine {
   readonly #fieldOf = new WeakMap<DocumentNode, string>();
   readonly #outputBudget: OutputBudget | undefined;
   readonly #slicer: MessageSlicer<Connection>;
+  readonly #revokedListeners = new Set<(sessionIds: readonly string[], reason: string) => void>();
 
   constructor(options: EngineOptions) {
     this.schema = options.schema;
@@ -146,6 +147,8 @@ export class Engine {
   revokeSessions(sessionIds: readonly string[], reason: string, endedAt?: number): void {
     const open = this.#connections.size;
     this.#watch.revoke(sessionIds, reason);
+    // What holds a session without a connection yet (an SSE reservation no stream opened).
+    for (const listener of this.#revokedListeners) listener(sessionIds, reason);
     // Closing releases synchronously, so the drop in open connections is the sockets this revocation closed.
     const closed = open - this.#connections.size;
     if (endedAt !== undefined && closed > 0) this.#metrics.revoked((Date.now() - endedAt) / 1000, closed);
@@ -178,6 +181,61 @@ export class Engine {
     return connection;
   }
 
+  /** Calls `listener` with every revocation this engine applies (bus or local), until the returned function is called. */
+  onRevoked(listener: (sessionIds: readonly string[], reason: string) => void): () => void {
+    this.#revokedListeners.add(listener);
+    return () => this.#revokedListeners.delete(listener);
+  }
+
+  /**
+   * An SSE stream, authenticated by its HTTP request (cookie or ticket, checked by the
+   * caller since `checkedSince`): a connection in the `ready` state at once, counted,
+   * capped and watched as a socket is (per-user cap, revocation, expiry, slow consumer,
+   * the output budget). Undefined when it was refused (the transport was closed: 4429
+   * past the per-user cap, 4401 for a session revoked meanwhile).
+   */
+  async openStream(
+    transport: Transport,
+    client: { readonly ip: string; readonly userAgent: string | undefined },
+    session: GatewaySession | undefined,
+    checkedSince: number,
+  ): Promise<Connection | undefined> {
+    const connection = new Connection(
+      transport,
+      client.ip,
+      client.userAgent,
+      { maxBufferedBytes: this.limits.maxBufferedBytes, messagesPerSecond: this.limits.messagesPerSecond },
+      this.#released,
+      this.#outputBudget,
+    );
+    this.#connections.add(connection);
+    connection.state = 'initialising';
+    if (session !== undefined && !this.admitUser(connection, session, checkedSince)) {
+      connection.close(CloseCode.TooManyRequests, CloseReason.tooManyConnections);
+      return undefined;
+    }
+    if (!connection.isOpen) return undefined; // revoked since its check began
+    await this.setContext(connection);
+    if (!connection.isOpen) return undefined;
+    connection.state = 'ready';
+    return connection;
+  }
+
+  /** Runs one operation on a stream's connection, as a socket's `subscribe` message (its failures close it as they close a socket). */
+  runOperation(connection: Connection, id: string, payload: SubscribePayload): Promise<void> {
+    return this.#dispatch(connection, { type: 'subscribe', id, payload }).catch((error: unknown) => this.#failed(connection, error, 'subscribe'));
+  }
+
+  /** Stops one operation of a stream's connection, as a socket's `complete` message. */
+  completeOperation(connection: Connection, id: string): void {
+    handleComplete(this, connection, id);
+  }
+
+  /** The payload JSON `group` gets for a logged event (`data`, as published): a resuming SSE stream's replay. */
+  eventPayload(group: Group, data: string): string | Promise<string> {
+    return this.#fanout.payloadFor(group, JSON.parse(data));
+  }
+
   /** One text frame from the client: handled now, or in a later turn when this one is spent (see message-slicer.ts). */
   receive(connection: Connection, text: string): void {
     this.#slicer.push(connection, text);
@@ -197,17 +255,19 @@ export class Engine {
       connection.close(CloseCode.BadRequest, `${CloseReason.invalidMessage}: ${detail}`);
       return;
     }
-    this.#dispatch(connection, message).catch((error: unknown) => {
-      // The store or Redis being down is not the client's fault and passes: 1013
-      // tells clients to retry (graphql-ws gives up after 4500).
-      if (isStoreUnavailable(error)) {
-        this.log.warn({ err: error, type: message.type }, 'socket message could not be handled: a backing service is unavailable');
-        connection.close(CloseCode.TryAgainLater, CloseReason.unavailable);
-        return;
-      }
-      this.log.error({ err: error, type: message.type }, 'socket message handling failed');
-      connection.close(CloseCode.InternalServerError, CloseReason.internal);
-    });
+    this.#dispatch(connection, message).catch((error: unknown) => this.#failed(connection, error, message.type));
+  }
+
+  #failed(connection: Connection, error: unknown, type: string): void {
+    // The store or Redis being down is not the client's fault and passes: 1013
+    // tells clients to retry (graphql-ws gives up after 4500).
+    if (isStoreUnavailable(error)) {
+      this.log.warn({ err: error, type }, 'socket message could not be handled: a backing service is unavailable');
+      connection.close(CloseCode.TryAgainLater, CloseReason.unavailable);
+      return;
+    }
+    this.log.error({ err: error, type }, 'socket message handling failed');
+    connection.close(CloseCode.InternalServerError, CloseReason.internal);
   }
 
   async #dispatch(connection: Connection, message: ClientMessage): Promise<void> {

@@ -48,6 +48,16 @@ export interface GatewayLimits {
   readonly documentCacheBytes: number;
   /** Validation rules of your own, after graphql-js's and Tessera's. Default none. */
   readonly validationRules: readonly ValidationRule[];
+  /** How long an SSE single-connection reservation (PUT) waits for its stream before it is dropped, in ms [SSE_RESERVATION_TTL_MS]. Default 10000. */
+  readonly sseReservationTtlMs: number;
+  /** Events the SSE resumption log keeps per topic; a client further behind gets EVENTS_MISSED [SSE_RESUME_MAX_EVENTS]. Default 500. */
+  readonly sseResumeMaxEvents: number;
+  /** How long the SSE resumption log keeps an event, in ms; a client away longer gets EVENTS_MISSED [SSE_RESUME_MAX_AGE_MS]. Default 300000. */
+  readonly sseResumeMaxAgeMs: number;
+  /** Topics the in-memory resumption log keeps; the least recently published go first [SSE_RESUME_MAX_TOPICS]. Default 10000. */
+  readonly sseResumeMaxTopics: number;
+  /** Event bytes the in-memory resumption log keeps over all topics [SSE_RESUME_MAX_BYTES]. Default 64 MiB. */
+  readonly sseResumeMaxBytes: number;
 }
 
 export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
@@ -72,6 +82,11 @@ export const DEFAULT_GATEWAY_LIMITS: GatewayLimits = {
   maxFields: 300,
   documentCacheBytes: 16 * 1024 * 1024,
   validationRules: [],
+  sseReservationTtlMs: 10_000,
+  sseResumeMaxEvents: 500,
+  sseResumeMaxAgeMs: 300_000,
+  sseResumeMaxTopics: 10_000,
+  sseResumeMaxBytes: 64 * 1024 * 1024,
 };
 
 /** The limits given, each missing one at its default. */

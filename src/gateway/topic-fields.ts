@@ -28,6 +28,13 @@ export interface TopicSpec<TContext = any> {
    * the subscription (it is sent to the client in an `error` message).
    */
   topic(args: Record<string, any>, context: TContext): string;
+  /**
+   * Whether this field's events carry their resumption id to SSE streams (an `id:` line,
+   * so that a client reconnecting with `Last-Event-ID` gets what it missed). Default true;
+   * set false for values the next event replaces anyway (per-user counters): those streams
+   * get no `id:` and never resume. Events are logged only when published with an id.
+   */
+  readonly resumable?: boolean;
 }
 
 declare module 'graphql' {

@@ -35,6 +35,8 @@ export interface WsAdapterOptions {
   readonly safeUrl: (url: string) => string;
   /** The client's address (behind trusted proxies, as HTTP sees it). */
   readonly clientAddress: (request: IncomingMessage) => string;
+  /** Open connections per address, shared with SSE streams (both count against maxConnectionsPerAddress). Default: the adapter's own. */
+  readonly perAddress?: Map<string, number>;
   /** Counts closes and upgrade refusals; the no-op by default. */
   readonly metrics?: Metrics;
 }
@@ -126,7 +128,7 @@ function destroyWhenWritten(this: Duplex): void {
 export class WsAdapter {
   readonly #wss: WebSocketServer;
   readonly #sockets = new Map<WebSocket, Connection>();
-  readonly #perAddress = new Map<string, number>();
+  readonly #perAddress: Map<string, number>;
   readonly #keepAlive: NodeJS.Timeout | undefined;
   readonly #onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   #closing = false;
@@ -137,6 +139,7 @@ export class WsAdapter {
   };
 
   constructor(private readonly options: WsAdapterOptions) {
+    this.#perAddress = options.perAddress ?? new Map();
     const sockets = this.#sockets;
     const engine = options.engine;
     const closed = (ws: WebSocket, code: number, reason: Buffer) => this.#closed(ws, code, reason);

@@ -33,6 +33,8 @@ export const ErrorCode = {
   ORIGIN_FORBIDDEN: 'ORIGIN_FORBIDDEN',
   /** A socket reached its subscription limit (WS_MAX_SUBSCRIPTIONS_PER_CONNECTION). */
   SUBSCRIPTION_LIMIT: 'SUBSCRIPTION_LIMIT',
+  /** An SSE stream resumed with Last-Event-ID missed events the resumption log no longer keeps: refetch the current state. */
+  EVENTS_MISSED: 'EVENTS_MISSED',
   /** The database (or Redis, for sign-in limits and publishing) cannot be reached; retry later (HTTP 503). */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   /** Anything unexpected. Details go to the server log only, never to the client. */

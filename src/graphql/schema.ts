@@ -123,6 +123,8 @@ export const subscriptionTopics: Readonly<Record<string, TopicSpec<GraphQLContex
   accountsUserCount: {
     scope: 'user',
     topic: (_args, context) => Topics.userCount(requireAuth(context).user.id),
+    // Each value replaces the last: nothing to resume over SSE.
+    resumable: false,
   },
   systemAnnouncements: {
     scope: 'global',

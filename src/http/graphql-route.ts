@@ -10,6 +10,8 @@ import type { GraphQLContext, Services } from '../graphql/context.js';
 import type { DocumentCache } from '../graphql/document-cache.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { sendAnswer } from '../fastify/send-answer.js';
+import { serveSse } from '../fastify/serve-sse.js';
+import type { SseHandler } from '../sse/sse-handler.js';
 import { answerOperation, guardRequest, requestError, wantsGraphQLResponse } from '../graphql/over-http.js';
 import type { OriginPolicy } from '../security/origin-policy.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from './graphql-params.js';
@@ -24,6 +26,8 @@ export interface GraphQLRouteOptions {
   readonly cookie: CookieSettings;
   /** MAX_RESPONSE_BYTES: a larger result is refused with RESPONSE_TOO_LARGE before it is serialized. */
   readonly maxResponseBytes: number;
+  /** GraphQL over SSE on /graphql (the gateway's handler, set once the gateway exists); none: HTTP only. */
+  readonly sse?: { readonly current: SseHandler | undefined };
 }
 
 /** Sends `{ errors: [...] }` for a request that never reached execution. */
@@ -33,6 +37,7 @@ export function sendRequestError(reply: FastifyReply, status: number, code: stri
 
 export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRouteOptions): void {
   const { schema, documents, services, sessions, origins, cookie, maxResponseBytes } = options;
+  const sse = () => options.sse?.current;
 
   async function handle(request: FastifyRequest, reply: FastifyReply, params: GraphQLParams): Promise<FastifyReply> {
     const answer = await answerOperation({
@@ -66,6 +71,7 @@ export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRoute
     url: '/graphql',
     onRequest: guard,
     handler: async (request, reply) => {
+      if (await serveSse(sse(), request, reply)) return reply;
       const params = paramsFromBody(request.body);
       if (!params.ok) return sendRequestError(reply, 400, ErrorCode.BAD_REQUEST, params.message);
       return handle(request, reply, params.params);
@@ -77,9 +83,23 @@ export function registerGraphQLRoute(app: FastifyInstance, options: GraphQLRoute
     url: '/graphql',
     onRequest: guard,
     handler: async (request, reply) => {
+      if (await serveSse(sse(), request, reply)) return reply;
       const params = paramsFromQueryString(request.query as Record<string, unknown>);
       if (!params.ok) return sendRequestError(reply, 400, ErrorCode.BAD_REQUEST, params.message);
       return handle(request, reply, params.params);
     },
   });
+
+  // graphql-sse's single-connection mode: PUT reserves a stream, DELETE stops an operation.
+  // No CSRF guard: neither method is sent cross-origin without a CORS preflight (the SSE handler applies the cookie rule).
+  for (const method of ['PUT', 'DELETE'] as const) {
+    app.route({
+      method,
+      url: '/graphql',
+      handler: async (request, reply) => {
+        if (await serveSse(sse(), request, reply)) return reply;
+        return sendRequestError(reply, 405, ErrorCode.BAD_REQUEST, 'Use GET or POST (PUT and DELETE are for GraphQL over SSE).');
+      },
+    });
+  }
 }

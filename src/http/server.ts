@@ -75,8 +75,9 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
   await app.register(cors, {
     origin: (origin, callback) => callback(null, origin !== undefined && options.origins.allows(origin)),
     credentials: true,
-    methods: ['GET', 'POST'],
-    allowedHeaders: ['content-type', 'accept', ...PREFLIGHT_HEADERS],
+    // PUT and DELETE, the token, the ticket and Last-Event-ID: GraphQL over SSE from an allowed origin.
+    methods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowedHeaders: ['content-type', 'accept', ...PREFLIGHT_HEADERS, 'x-graphql-event-stream-token', 'authorization', 'last-event-id'],
     maxAge: 600,
   });
 

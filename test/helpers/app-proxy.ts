@@ -27,7 +27,7 @@ function rawHead(request: IncomingMessage): string {
 export async function startAppProxy(
   files: ReadonlyMap<string, readonly [string, string]>,
   upstreamPort: number,
-  options: { port?: number; onRequest?: (request: IncomingMessage) => void } = {},
+  options: { port?: number; onRequest?: (request: IncomingMessage) => void; onResponse?: (request: IncomingMessage, status: number) => void } = {},
 ): Promise<AppProxy> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((request, response) => {
@@ -38,6 +38,7 @@ export async function startAppProxy(
       return;
     }
     const upstream = httpRequest({ host: '127.0.0.1', port: upstreamPort, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+      options.onResponse?.(request, answer.statusCode ?? 502);
       response.writeHead(answer.statusCode ?? 502, answer.rawHeaders);
       answer.pipe(response);
     });

@@ -4,8 +4,9 @@
  * why the socket closed. Plain DOM, no framework.
  */
 import './demo.css';
-import { graphqlWsUrl, postGraphQL, type GraphQLError } from '../shared/endpoints.js';
-import { type Announcement, LiveFeed } from './live-feed.js';
+import { graphqlHttpUrl, graphqlWsUrl, postGraphQL, type GraphQLError } from '../shared/endpoints.js';
+import { type Announcement, LiveFeed, type LiveFeedEvents } from './live-feed.js';
+import { SseFeed } from './sse-feed.js';
 
 interface User {
   readonly email: string;
@@ -92,7 +93,19 @@ function showAnnouncement(announcement: Announcement): void {
   ui.announcements.prepend(item);
 }
 
-const feed = new LiveFeed(graphqlWsUrl(), {
+/** Which transport carries the live feed: the WebSocket (with a ticket per connect) or SSE (the cookie); the page remembers the choice. */
+type FeedTransport = 'ws' | 'sse';
+const TRANSPORT_KEY = 'tessera.demo.transport';
+const storedTransport = (): FeedTransport => {
+  try {
+    return localStorage.getItem(TRANSPORT_KEY) === 'sse' ? 'sse' : 'ws';
+  } catch {
+    return 'ws';
+  }
+};
+let transport: FeedTransport = storedTransport();
+
+const feedEvents: LiveFeedEvents = {
   connecting: (retry) => setSocket('connecting', retry ? 'Reconnecting (fetching a fresh ticket)…' : 'Connecting…'),
   connected: () => setSocket('live', 'Connected: values arrive on every tick.'),
   lost: (code, reason) =>
@@ -101,7 +114,8 @@ const feed = new LiveFeed(graphqlWsUrl(), {
   announcement: showAnnouncement,
   sessionOver: (reason) => {
     const why = CLOSE_EXPLANATIONS[reason] ?? `${reason}.`;
-    setSocket('closed', `Socket closed by the server (4401 "${reason}"): ${why} No more values will arrive.`);
+    const what = transport === 'sse' ? `Stream ended by the server ("${reason}")` : `Socket closed by the server (4401 "${reason}")`;
+    setSocket('closed', `${what}: ${why} No more values will arrive.`);
     markCountStopped();
     sessionOverWaiter?.();
     void refreshAccount();
@@ -113,7 +127,27 @@ const feed = new LiveFeed(graphqlWsUrl(), {
   },
   failed: (message, retryInMs) =>
     setSocket('connecting', `Connection failed (${message}). Trying again in ${Math.round(retryInMs / 1000)} s…`),
-});
+};
+
+const makeFeed = (choice: FeedTransport) => (choice === 'sse' ? new SseFeed(graphqlHttpUrl(), feedEvents) : new LiveFeed(graphqlWsUrl(), feedEvents));
+let feed: LiveFeed | SseFeed = makeFeed(transport);
+
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="transport"]')) {
+  radio.checked = radio.value === transport;
+  radio.addEventListener('change', () => {
+    if (!radio.checked) return;
+    transport = radio.value === 'sse' ? 'sse' : 'ws';
+    try {
+      localStorage.setItem(TRANSPORT_KEY, transport);
+    } catch {
+      // storage unavailable: the choice lasts for this page only
+    }
+    const wasRunning = feed.running;
+    feed.stop();
+    feed = makeFeed(transport);
+    if (wasRunning) feed.start();
+  });
+}
 
 function showUser(user: User | null): void {
   ui.signIn.hidden = user !== null;

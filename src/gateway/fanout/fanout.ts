@@ -11,6 +11,7 @@ import { type ErrorLog, formatErrors } from '../../graphql/format-errors.js';
 import { type Metrics, NO_METRICS } from '../../metrics/metrics.js';
 import { leafPlan, leafResultJson } from './leaf-result.js';
 import { NextPayload } from './next-payload.js';
+import { decodeEventMessage } from '../../pubsub/event-message.js';
 import type { Group, Subscriber, TopicRegistry } from './topic-registry.js';
 
 export class Fanout {
@@ -21,30 +22,60 @@ export class Fanout {
     private readonly metrics: Metrics = NO_METRICS,
   ) {}
 
-  /** `message` is the event as published: JSON of the subscription field's value. */
+  /**
+   * `message` is the event as published: JSON of the subscription field's value, after
+   * `#<id>\n` when it was logged for SSE resumption (pubsub/event-message.ts).
+   */
   deliver(topic: string, message: string): void {
     const groups = this.registry.groups(topic);
     if (groups === undefined) return;
     this.metrics.eventReceived();
+    const { json, eventId } = decodeEventMessage(message);
     let event: unknown;
     try {
-      event = JSON.parse(message);
+      event = JSON.parse(json);
     } catch (error) {
       this.log.error({ err: error, topic }, 'dropped an event that is not JSON');
       return;
     }
     if (groups instanceof Map) {
-      for (const group of groups.values()) this.#deliverTo(group, topic, event);
+      for (const group of groups.values()) this.#deliverTo(group, topic, event, eventId);
     } else {
-      this.#deliverTo(groups as Group, topic, event);
+      this.#deliverTo(groups as Group, topic, event, eventId);
     }
   }
 
-  #deliverTo(group: Group, topic: string, event: unknown): void {
+  /**
+   * The payload JSON `group` gets for `event`, as the fan-out would send it: for a
+   * resuming SSE stream, which replays logged events through its group's selection.
+   */
+  payloadFor(group: Group, event: unknown): string | Promise<string> {
+    const leaf = (group.leaf ??= leafPlan(this.schema, group.document, group.operationName) ?? null);
+    const json = leaf === null ? undefined : leafResultJson(leaf, event);
+    if (json !== undefined) return json;
+    const result = execute({
+      schema: this.schema,
+      document: group.document,
+      rootValue: event,
+      contextValue: group.context,
+      variableValues: group.variables ?? null,
+      operationName: group.operationName ?? null,
+    });
+    return result instanceof Promise ? result.then((settled) => this.#payloadJson(settled)) : this.#payloadJson(result);
+  }
+
+  #payloadJson(result: ExecutionResult): string {
+    return result.errors === undefined
+      ? JSON.stringify(result)
+      : JSON.stringify({ ...result, errors: formatErrors(result.errors as GraphQLError[], this.log).errors });
+  }
+
+  #deliverTo(group: Group, topic: string, event: unknown, eventId: string | undefined): void {
+    const id = group.resumable === false ? undefined : eventId;
     const leaf = (group.leaf ??= leafPlan(this.schema, group.document, group.operationName) ?? null);
     const json = leaf === null ? undefined : leafResultJson(leaf, event);
     if (json !== undefined) {
-      this.#sendPayload(group, json);
+      this.#sendPayload(group, json, id);
       return;
     }
     const result = execute({
@@ -57,24 +88,16 @@ export class Fanout {
     });
     if (result instanceof Promise) {
       result.then(
-        (settled: ExecutionResult) => this.#send(group, settled),
+        (settled: ExecutionResult) => this.#sendPayload(group, this.#payloadJson(settled), id),
         (error: unknown) => this.log.error({ err: error, topic }, 'subscription execution failed'),
       );
     } else {
-      this.#send(group, result);
+      this.#sendPayload(group, this.#payloadJson(result), id);
     }
   }
 
-  #send(group: Group, result: ExecutionResult): void {
-    const payload =
-      result.errors === undefined
-        ? JSON.stringify(result)
-        : JSON.stringify({ ...result, errors: formatErrors(result.errors as GraphQLError[], this.log).errors });
-    this.#sendPayload(group, payload);
-  }
-
-  #sendPayload(group: Group, payload: string): void {
-    const next = new NextPayload(payload);
+  #sendPayload(group: Group, payload: string, eventId: string | undefined): void {
+    const next = new NextPayload(payload, eventId);
     const members = group.members;
     if (!(members instanceof Set)) {
       sendTo(members, next);

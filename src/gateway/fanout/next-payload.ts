@@ -20,7 +20,14 @@ export class NextPayload {
   #framePrefix: string | undefined;
   #frame: Buffer | undefined;
 
-  constructor(payloadJson: string) {
+  /**
+   * @param eventId the event's id in the SSE resumption log (`<ms>-<seq>`), when it was
+   *   published with one and the group passes it on; sockets ignore it.
+   */
+  constructor(
+    payloadJson: string,
+    readonly eventId?: string,
+  ) {
     this.tail = `${payloadJson}}`;
   }
 

@@ -32,6 +32,8 @@ export interface GroupSpec {
    * (for a `global` group, the context built for no session; for a `user` group, its first subscriber's).
    */
   readonly context: unknown;
+  /** Whether the group's events pass their resumption id on (TopicSpec.resumable); true when absent. */
+  readonly resumable?: boolean;
 }
 
 export interface Group extends GroupSpec {
@@ -139,6 +141,7 @@ function newGroup(topic: string, key: string, spec: GroupSpec, subscriber: Subsc
     operationName: spec.operationName,
     variables: spec.variables,
     context: spec.context,
+    resumable: spec.resumable,
     topic,
     key,
     members: subscriber,

@@ -156,7 +156,7 @@ async function subscribe(
   const key = `${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`;
   const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined, document: hold };
   connection.operations.set(id, subscriber);
-  engine.subscribe(topic, key, { document: shared.document, operationName, variables, context: groupContext }, subscriber);
+  engine.subscribe(topic, key, { document: shared.document, operationName, variables, context: groupContext, resumable: spec.resumable !== false }, subscriber);
 }
 
 /**
