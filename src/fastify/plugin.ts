@@ -14,7 +14,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { gatewayLimits } from '../gateway/gateway-limits.js';
-import { DocumentCache } from '../graphql/document-cache.js';
+import { documentCacheFor } from '../gateway/gateway-documents.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { answerOperation, guardRequest, requestError, wantsGraphQLResponse } from '../graphql/over-http.js';
 import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from '../http/graphql-params.js';
@@ -48,19 +48,7 @@ async function tesseraPlugin<TContext, TUser>(fastify: FastifyInstance, options:
   const origins = new OriginPolicy(options.origins);
   const documents =
     options.documents ??
-    new DocumentCache(options.schema, {
-      maxBytes: limits.maxDocumentBytes,
-      maxDepth: limits.maxQueryDepth,
-      maxTokens: limits.maxTokens,
-      cost: {
-        maxAliases: limits.maxAliases,
-        maxRootFields: limits.maxRootFields,
-        maxIntrospectionFields: limits.maxIntrospectionFields,
-        maxFields: limits.maxFields,
-      },
-      cacheBytes: limits.documentCacheBytes,
-      rules: limits.validationRules,
-    });
+    documentCacheFor(options.schema, limits);
 
   const gateway = createGateway<TContext, TUser>({ ...gatewayOptions, path, documents });
   gateway.attach(fastify.server);

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
-import { DocumentCache } from '../graphql/document-cache.js';
+import type { DocumentCache } from '../graphql/document-cache.js';
 import { safeUrl } from '../logging/scrub.js';
 import { type Metrics, NO_METRICS } from '../metrics/metrics.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
@@ -20,6 +20,7 @@ import { TicketIssuer } from '../tickets/ticket-issuer.js';
 import { SocketAuthenticator } from './auth/socket-authenticator.js';
 import { type ContextFunction, defaultContext, type SocketContextInput } from './context-input.js';
 import { Engine } from './engine.js';
+import { documentCacheFor } from './gateway-documents.js';
 import { type GatewayLimits, gatewayLimits } from './gateway-limits.js';
 import { CloseReason } from './protocol/close-codes.js';
 import { passEventsThrough } from './topic-fields.js';
@@ -143,19 +144,7 @@ export function createGateway<TContext = DefaultContext<unknown>, TUser = unknow
   passEventsThrough(schema);
   const documents =
     options.documents ??
-    new DocumentCache(schema, {
-      maxBytes: limits.maxDocumentBytes,
-      maxDepth: limits.maxQueryDepth,
-      maxTokens: limits.maxTokens,
-      cost: {
-        maxAliases: limits.maxAliases,
-        maxRootFields: limits.maxRootFields,
-        maxIntrospectionFields: limits.maxIntrospectionFields,
-        maxFields: limits.maxFields,
-      },
-      cacheBytes: limits.documentCacheBytes,
-      rules: limits.validationRules,
-    });
+    documentCacheFor(schema, limits);
   const sessions = options.sessions as SessionSource;
   const engine = new Engine({
     schema,
