@@ -1,8 +1,8 @@
 /**
  * Query parameter names that look like they carry a credential (a ticket, a
  * session, a key): such a URL is refused, because URLs end up in logs, proxy
- * logs and browser history. The same rule as the WebSocket upgrade
- * (gateway/upgrade/upgrade-checks.ts holds its own copy until it imports this one).
+ * logs and browser history. One rule for the WebSocket upgrade
+ * (gateway/upgrade/upgrade-checks.ts) and GraphQL over SSE (sse/protocol.ts).
  */
 export const CREDENTIAL_PARAM = /token|ticket|auth|jwt|session|csrf|secret|password|key/i;
 

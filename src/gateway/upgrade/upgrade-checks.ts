@@ -4,6 +4,7 @@
  * a foreign Origin, too many connections from one address. Pure.
  */
 import type { OriginPolicy } from '../../security/origin-policy.js';
+import { credentialParamIn } from '../../security/url-credentials.js';
 
 export type UpgradeVerdict =
   | { readonly ok: true; readonly originAllowed: boolean }
@@ -16,9 +17,6 @@ export const UpgradeRefusal = {
   origin: 'origin not allowed',
   tooManyFromAddress: 'too many connections from this address',
 } as const;
-
-// Query parameter names that look like they carry a credential.
-const CREDENTIAL_PARAM = /token|ticket|auth|jwt|session|csrf|secret|password|key/i;
 
 export interface UpgradeRequestView {
   readonly url: string;
@@ -36,8 +34,8 @@ export function checkUpgrade(
   const pathname = mark === -1 ? request.url : request.url.slice(0, mark);
   if (pathname !== path) return { ok: false, status: 404, reason: UpgradeRefusal.notFound };
   if (mark !== -1) {
-    for (const name of new URLSearchParams(request.url.slice(mark + 1)).keys()) {
-      if (CREDENTIAL_PARAM.test(name)) return { ok: false, status: 400, reason: UpgradeRefusal.credentialInUrl };
+    if (credentialParamIn(new URLSearchParams(request.url.slice(mark + 1))) !== undefined) {
+      return { ok: false, status: 400, reason: UpgradeRefusal.credentialInUrl };
     }
   }
   // Browsers always send Origin; a foreign one is Cross-Site WebSocket Hijacking.
