@@ -31,6 +31,8 @@ const FRAME_OVERHEAD = 14;
 
 export class Connection implements SubscriberSink, BudgetedOutput {
   state: ConnectionState = 'awaiting-init';
+  /** What carries it: a WebSocket, or a GraphQL-over-SSE stream (engine.openStream); told to the context function. */
+  carrier: 'socket' | 'sse' = 'socket';
   /** The socket's session (what the session source's `forSocket` kept of it), once authenticated. */
   session: GatewaySession | undefined;
   /** What the context function built for this socket once it was acknowledged (subscriptions run with it). */

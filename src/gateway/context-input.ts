@@ -10,8 +10,12 @@ export interface SocketContextInput<TUser = unknown> {
   readonly session: GatewaySession<TUser> | undefined;
   /** The client's address and user agent; undefined for a shared-scope group. */
   readonly client: { readonly ip: string; readonly userAgent: string | undefined } | undefined;
-  /** 'socket' for the gateway; 'http' when an HTTP route (e.g. the Fastify plugin) builds it. */
-  readonly transport: 'socket' | 'http';
+  /**
+   * What the operation came over: 'socket' (WebSocket), 'sse' (a GraphQL-over-SSE stream), or
+   * 'http' when an HTTP route (e.g. the Fastify plugin) builds it. A shared-scope group's one
+   * context, serving sockets and streams alike, says 'socket'.
+   */
+  readonly transport: 'socket' | 'sse' | 'http';
 }
 
 /** Builds the context of an operation; may be async. */

@@ -209,6 +209,7 @@ export class Engine {
       this.#outputBudget,
     );
     this.#connections.add(connection);
+    connection.carrier = 'sse';
     connection.state = 'initialising';
     if (session !== undefined && !this.admitUser(connection, session, checkedSince)) {
       connection.close(CloseCode.TooManyRequests, CloseReason.tooManyConnections);
@@ -311,7 +312,7 @@ export class Engine {
       // Its own small object, not the connection: a fan-out group keeps the context
       // of its first subscriber, which must not keep a closed socket alive.
       client: { ip: connection.ip, userAgent: connection.userAgent },
-      transport: 'socket',
+      transport: connection.carrier,
     });
   }
 
@@ -326,7 +327,7 @@ export class Engine {
     if (session === undefined) return { value: connection.context };
     const check = await this.#sessions.check(session.id);
     if (check.status === 'live') {
-      const value = await this.#context({ session: check.session, client: { ip: connection.ip, userAgent: connection.userAgent }, transport: 'socket' });
+      const value = await this.#context({ session: check.session, client: { ip: connection.ip, userAgent: connection.userAgent }, transport: connection.carrier });
       return { value };
     }
     connection.close(CloseCode.Unauthorized, check.status === 'expired' ? CloseReason.sessionExpired : CloseReason.sessionEnded);

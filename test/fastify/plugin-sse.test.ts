@@ -48,7 +48,7 @@ interface TestApp {
   send(text: string): Promise<Response>;
 }
 
-async function startApp(limits: Record<string, number>): Promise<TestApp> {
+async function startApp(limits: Record<string, number>, transports: string[] = []): Promise<TestApp> {
   const app = Fastify();
   const store = new fastifySession.MemoryStore();
   await app.register(fastifyCookie);
@@ -72,6 +72,10 @@ async function startApp(limits: Record<string, number>): Promise<TestApp> {
     sessions: fastifySessions({ store, secret: SECRET, userId: (data) => data.userId as string | undefined }),
     origins: [ORIGIN],
     limits,
+    context: (input) => {
+      transports.push(input.transport);
+      return { session: input.session };
+    },
   });
   app.post<{ Params: { user: string } }>('/login/:user', async (request) => {
     request.session.set('userId', request.params.user);
@@ -229,5 +233,24 @@ describe('tessera/fastify: SSE limits (keep-alive, slow consumer, operations per
     const body = (await replayed.json()) as { errors: { message: string; extensions: { code: string } }[] };
     assert.equal(body.errors[0]?.extensions.code, 'UNAUTHENTICATED');
     assert.match(body.errors[0]?.message ?? '', /ticket/);
+  });
+
+  it("tells the context function a stream's operations came over 'sse'", { timeout: 20_000 }, async () => {
+    const transports: string[] = [];
+    const own = await startApp({}, transports);
+    try {
+      const { cookie } = await own.login('lee');
+      const client = createClient({ url: `${own.base}/graphql`, headers: { cookie, origin: ORIGIN }, retryAttempts: 0 });
+      const result = await new Promise<ExecutionResult>((resolve, reject) => {
+        let last: ExecutionResult | undefined;
+        client.subscribe({ query: '{ me }' }, { next: (r) => void (last = r as ExecutionResult), complete: () => (last === undefined ? reject(new Error('no result')) : resolve(last)), error: reject });
+      });
+      assert.deepEqual(result, { data: { me: 'lee' } });
+      assert.ok(transports.includes('sse'), `the context function saw ${JSON.stringify(transports)}`);
+      assert.ok(!transports.includes('socket'), 'no socket context for a stream');
+      client.dispose();
+    } finally {
+      await own.app.close();
+    }
   });
 });
