@@ -25,6 +25,7 @@ import { Child, sleep } from './lib/child.mjs';
 import { scratchDatabase } from './lib/scratch-db.mjs';
 import { cpuMicros, deliveryFigures } from './lib/stats.mjs';
 import { evaluate, printReport, renderMarkdown, renderSvg } from './lib/report.mjs';
+import { runMeta } from './lib/run-meta.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -508,10 +509,7 @@ async function main() {
   }
   const report = {
     meta: {
-      startedAt: startedAt.toISOString(),
-      durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
-      command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-      node: process.version,
+      ...runMeta('bench/run.mjs', startedAt),
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model,
       loadAverage: loadavg(),
@@ -561,10 +559,7 @@ async function mainTwoRedis(options, clients, startedAt) {
   }
   const report = {
     meta: {
-      startedAt: startedAt.toISOString(),
-      durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
-      command: `node bench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-      node: process.version,
+      ...runMeta('bench/run.mjs', startedAt),
       cpus: cpus().length,
       loadAverage: loadavg(),
       clients: options.clients,

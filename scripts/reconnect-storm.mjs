@@ -27,6 +27,7 @@ import { now } from '../bench/lib/clock.mjs';
 import { announcement } from '../bench/lib/schema.mjs';
 import { scratchDatabase } from '../bench/lib/scratch-db.mjs';
 import { percentile } from '../bench/lib/stats.mjs';
+import { runMeta, stopRun } from '../bench/lib/run-meta.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORIGIN = 'http://bench.local';
@@ -182,17 +183,11 @@ async function main() {
   } catch (error) {
     result.error = String(error?.stack ?? error);
   } finally {
-    await Promise.all(clients.map((c) => c.request('close').catch(() => {})));
-    for (const c of clients) c.process.disconnect();
-    await server.request('stop', {}, 30_000).catch(() => server.process.kill('SIGKILL'));
-    await database?.drop().catch(() => {});
+    await stopRun(clients, server, database);
   }
   const report = {
     meta: {
-      startedAt: startedAt.toISOString(),
-      durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
-      command: `node scripts/reconnect-storm.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-      node: process.version,
+      ...runMeta('scripts/reconnect-storm.mjs', startedAt),
       loadAverageAtEnd: loadavg(),
       clients: options.clients,
       publishEveryMs: options.publishEveryMs,

@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Child, sleep } from '../bench/lib/child.mjs';
 import { scratchDatabase } from '../bench/lib/scratch-db.mjs';
+import { runMeta, stopRun } from '../bench/lib/run-meta.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ORIGIN = 'http://bench.local';
@@ -154,17 +155,11 @@ async function main() {
   } catch (error) {
     result.error = String(error?.stack ?? error);
   } finally {
-    await Promise.all(clients.map((c) => c.request('close').catch(() => {})));
-    for (const c of clients) c.process.disconnect();
-    await server.request('stop', {}, 30_000).catch(() => server.process.kill('SIGKILL'));
-    await database?.drop().catch(() => {});
+    await stopRun(clients, server, database);
   }
   const report = {
     meta: {
-      startedAt: startedAt.toISOString(),
-      durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
-      command: `node scripts/soak.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-      node: process.version,
+      ...runMeta('scripts/soak.mjs', startedAt),
       loadAverageAtEnd: loadavg(),
       clients: options.clients,
       sampleSeconds: options.sampleSeconds,
