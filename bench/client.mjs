@@ -50,6 +50,15 @@ function onFrame(text) {
   return undefined;
 }
 
+/**
+ * A subscriber closed by the server (a slow-consumer close, say): rounds that
+ * now reached every one still open are complete, so the orchestrator need not
+ * wait out its timeout for them; the lost deliveries count as missing.
+ */
+function completeAfterLoss() {
+  for (const [round, times] of arrivals) if (times.length > 0 && times.length >= subscribed) process.send({ round, complete: true });
+}
+
 /** Opens one connection; resolves true once subscribe is sent, false on failure. */
 function open({ url, origin, localAddress, token, query }) {
   return new Promise((resolve) => {
@@ -79,7 +88,10 @@ function open({ url, origin, localAddress, token, query }) {
     ws.on('close', (code, reason) => {
       if (sockets.delete(ws)) {
         subscribed--;
-        if (!closingAll) note('closes', `${code} ${reason}`);
+        if (!closingAll) {
+          note('closes', `${code} ${reason}`);
+          completeAfterLoss();
+        }
       }
       settle(false, `${code} ${reason}`);
     });
@@ -139,7 +151,10 @@ function openSse({ url, origin, localAddress, token, query }) {
       response.on('close', () => {
         if (streams.delete(request)) {
           subscribed--;
-          if (!closingAll) note('closes', 'stream ended');
+          if (!closingAll) {
+            note('closes', 'stream ended');
+            completeAfterLoss();
+          }
         }
       });
     });

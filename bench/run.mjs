@@ -23,7 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, sleep } from './lib/child.mjs';
 import { scratchDatabase } from './lib/scratch-db.mjs';
-import { cpuMicros, deliveryFigures } from './lib/stats.mjs';
+import { burstFigures, cpuMicros, deliveryFigures } from './lib/stats.mjs';
 import { evaluate, printReport, renderMarkdown, renderSvg } from './lib/report.mjs';
 import { runMeta } from './lib/run-meta.mjs';
 
@@ -33,7 +33,8 @@ const ALL_SERVERS = ['raw', 'tessera', 'graphql-ws', 'yoga', 'mercurius', 'tesse
 /** `<server>-sse`: the same server process, its clients on GraphQL over SSE (distinct connections) instead of the WebSocket. */
 const scriptAndTransport = (name) => (name.endsWith('-sse') ? [name.slice(0, -4), 'sse'] : [name, 'ws']);
 const ORIGIN = 'http://bench.local';
-const TOPOLOGIES = ['one', 'two-redis'];
+/** one: one process per server; two-redis: two Tessera processes on Redis + PostgreSQL; full: one, then two-redis. */
+const TOPOLOGIES = ['one', 'two-redis', 'full'];
 
 function parseArgs(argv) {
   const options = {
@@ -48,7 +49,9 @@ function parseArgs(argv) {
     scenarios: ['broadcast', 'peruser'],
     concurrency: 25,
     heapSnapshot: undefined,
-    topology: 'one',
+    topology: undefined,
+    burstRounds: 10,
+    twoProcessSizes: [19000],
   };
   for (const arg of argv) {
     const [key, value = ''] = arg.replace(/^--/, '').split('=');
@@ -57,6 +60,7 @@ function parseArgs(argv) {
       options.sizes = [200];
       options.rounds = 1;
       options.clients = 2;
+      options.burstRounds = 2;
     } else if (key === 'sizes') options.sizes = value.split(',').map(Number);
     else if (key === 'servers') options.servers = value.split(',');
     else if (key === 'rounds') options.rounds = Number(value);
@@ -68,12 +72,16 @@ function parseArgs(argv) {
     else if (key === 'concurrency') options.concurrency = Number(value);
     else if (key === 'heap-snapshot') options.heapSnapshot = resolve(value);
     else if (key === 'topology') options.topology = value;
+    else if (key === 'burst-rounds') options.burstRounds = Number(value);
+    else if (key === 'two-process-sizes') options.twoProcessSizes = value.split(',').map(Number);
     else throw new Error(`unknown option ${arg}`);
   }
   for (const server of options.servers) if (!ALL_SERVERS.includes(server)) throw new Error(`unknown server ${server}`);
+  // The full run (no --quick, no --sizes): the single-process sizes, then the two-process run.
+  options.topology ??= options.quick || options.sizes !== undefined ? 'one' : 'full';
   if (!TOPOLOGIES.includes(options.topology)) throw new Error(`unknown topology ${options.topology} (${TOPOLOGIES.join(', ')})`);
   // two-redis: sizes are per node.
-  options.sizes ??= options.topology === 'two-redis' ? [19000] : [1000, 5000, 15000, 19500];
+  options.sizes ??= options.topology === 'two-redis' ? options.twoProcessSizes : [1000, 5000, 15000, 19500];
   return options;
 }
 
@@ -232,7 +240,73 @@ async function runRounds(servers, clients, kind, n, rounds, withSubscribers, exp
     serverUserUsPerDelivery: serverCpu.user / per,
     serverSystemUsPerDelivery: serverCpu.system / per,
     clientCpuUsPerDelivery: clientCpu.total / per,
-    problems: collected.map((c) => c.problems).filter((p) => p.errors + p.closes > 0),
+    ...problemFigures(collected),
+  };
+}
+
+/**
+ * Sockets the server closed during the scenario (a slow-consumer close, say)
+ * and error frames, summed over the clients: failures, never dropped.
+ */
+function problemFigures(collected) {
+  const problems = collected.map((c) => c.problems).filter((p) => p.errors + p.closes > 0);
+  return {
+    closedByServer: problems.reduce((a, p) => a + p.closes, 0),
+    errorFrames: problems.reduce((a, p) => a + p.errors, 0),
+    problems,
+  };
+}
+
+let burstRound = 500_000;
+
+/**
+ * The burst scenario: `rounds` publishes (broadcast) or rounds × n (per user)
+ * issued back to back on servers[0], none waited for, then a wait until every
+ * round reached every subscriber still open (or the timeout). The same
+ * figures as the paced rounds; `timeToLastMs` runs from the first publish to
+ * the last subscriber getting the last round. Sockets the server closed, and
+ * the deliveries they lost, are reported (`closedByServer`, `missing`).
+ */
+async function runBurst(servers, clients, kind, n, rounds, withSubscribers, expected, redis) {
+  const [server] = servers;
+  const numbers = Array.from({ length: rounds }, () => ++burstRound);
+  for (const round of numbers) completions.delete(round);
+  const clientCpu0 = sumCpu((await Promise.all(clients.map((c) => c.request('cpu')))).map((r) => r.cpu));
+  await Promise.all(clients.map((c) => c.request('collect'))); // drop earlier arrivals
+  const befores = await Promise.all(servers.map((s) => s.request('usage', { gc: false })));
+  const redis0 = redis === undefined ? undefined : await redisCpuMicros(redis);
+  const { t0s, issuedMs } = await server.request('burst', { kind, rounds: numbers, n }, 600_000);
+  // Generous: at 19,500 per user a burst of 10 is 195,000 deliveries.
+  const timeoutMs = 30_000 + (rounds * n) / 2;
+  let timedOut = 0;
+  for (const round of numbers) if (!(await waitRound(round, withSubscribers, timeoutMs))) timedOut++;
+  const afters = await Promise.all(servers.map((s) => s.request('usage', { gc: false })));
+  const redis1 = redis === undefined ? undefined : await redisCpuMicros(redis);
+  const collected = await Promise.all(clients.map((c) => c.request('collect')));
+  const clientCpu = cpuMicros(clientCpu0, sumCpu(collected.map((r) => r.cpu)));
+  const figures = burstFigures(t0s, numbers.map((round) => collected.map((c) => c.rounds[round] ?? [])), expected);
+  const nodeCpu = servers.map((_, k) => cpuMicros(befores[k].cpu, afters[k].cpu));
+  const serverCpu = nodeCpu.reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system, total: a.total + c.total }), { user: 0, system: 0, total: 0 });
+  const per = Math.max(1, figures.deliveries);
+  const publishes = kind === 'broadcast' ? rounds : rounds * n;
+  return {
+    ...figures,
+    publishes,
+    issueMs: issuedMs,
+    ...(servers.length === 1
+      ? {}
+      : {
+          nodeCpuUsPerDelivery: nodeCpu.map((c) => c.total / per),
+          serverCpuUsPerPublish: serverCpu.total / publishes,
+          publisherCpuUsPerPublish: nodeCpu[0].total / publishes,
+        }),
+    ...(redis0 === undefined ? {} : { redisCpuUsPerDelivery: (redis1 - redis0) / per, redisCpuUsPerPublish: (redis1 - redis0) / publishes }),
+    timedOutRounds: timedOut,
+    serverCpuUsPerDelivery: serverCpu.total / per,
+    serverUserUsPerDelivery: serverCpu.user / per,
+    serverSystemUsPerDelivery: serverCpu.system / per,
+    clientCpuUsPerDelivery: clientCpu.total / per,
+    ...problemFigures(collected),
   };
 }
 
@@ -311,6 +385,9 @@ async function benchOne(name, n, clients, options) {
     };
     if (options.scenarios.includes('broadcast')) {
       result.broadcast = await runRounds([server], clients, 'broadcast', n, rounds, connect.withSubscribers, connect.ok);
+      if (options.burstRounds > 0) {
+        result.broadcastBurst = await runBurst([server], clients, 'broadcast', n, options.burstRounds, connect.withSubscribers, connect.ok);
+      }
     }
     result.connect.drainWaitMs = (await closeAll(clients, [server], [mem0.fds])).waitedMs;
 
@@ -329,6 +406,9 @@ async function benchOne(name, n, clients, options) {
       // Heap and RSS per per-user subscribed connection, as `memory` has them for the broadcast ones.
       result.peruser.heapKBPerConnection = (subscribed.memory.heapUsed - before.memory.heapUsed) / 1024 / Math.max(1, perUser.ok);
       result.peruser.rssKBPerConnection = (subscribed.memory.rss - before.memory.rss) / 1024 / Math.max(1, perUser.ok);
+      if (options.burstRounds > 0) {
+        result.peruserBurst = await runBurst([server], clients, 'peruser', n, options.burstRounds, perUser.withSubscribers, perUser.ok);
+      }
       await closeAll(clients, [server], [mem0.fds]);
     }
   } catch (error) {
@@ -407,6 +487,9 @@ async function benchTwoRedis(n, clients, options) {
     };
     if (options.scenarios.includes('broadcast')) {
       result.broadcast = await runRounds(servers, clients, 'broadcast', total, rounds, connect.withSubscribers, connect.ok, redis);
+      if (options.burstRounds > 0) {
+        result.broadcastBurst = await runBurst(servers, clients, 'broadcast', total, options.burstRounds, connect.withSubscribers, connect.ok, redis);
+      }
     }
     await closeAll(clients, servers, baselines);
 
@@ -421,6 +504,9 @@ async function benchTwoRedis(n, clients, options) {
       result.peruser.connections = perUser.ok;
       result.peruser.heapKBPerConnection = (sumMemory(subscribed, 'heapUsed') - sumMemory(before, 'heapUsed')) / 1024 / Math.max(1, perUser.ok);
       result.peruser.rssKBPerConnection = (sumMemory(subscribed, 'rss') - sumMemory(before, 'rss')) / 1024 / Math.max(1, perUser.ok);
+      if (options.burstRounds > 0) {
+        result.peruserBurst = await runBurst(servers, clients, 'peruser', total, options.burstRounds, perUser.withSubscribers, perUser.ok, redis);
+      }
       await closeAll(clients, servers, baselines);
     }
   } catch (error) {
@@ -444,29 +530,42 @@ async function benchTwoRedis(n, clients, options) {
   return result;
 }
 
-/** The two-process table: the one-process run at the per-node size next to the two nodes on Redis. */
-function twoRedisMarkdown(report) {
+/**
+ * The two-process table: the one-process run at the per-node size next to the
+ * two nodes on Redis, paced and burst rows; `header`: the run's line first.
+ */
+function twoRedisMarkdown(report, header = true) {
   const f = (v, d = 1) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(d));
   const lat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p99)} / ${f(s.latencyMs.max)}`);
-  const lines = [
-    `Run of ${report.meta.startedAt} (\`${report.meta.command}\`), Node ${report.meta.node}, ${report.meta.cpus} CPUs, ${report.meta.clients} client processes, ${Math.round(report.meta.durationSeconds)} s, load average at the end ${report.meta.loadAverage.map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min).`,
-    '',
-    '| run | sockets | scenario | server µs/delivery (nodes summed) | per node µs/delivery | Redis µs/delivery | server µs/publish | Redis µs/publish | p50 / p99 / max ms | time to last ms (mean) | missing | heap KB/conn | RSS KB/conn | connect µs/conn |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-  ];
+  const lines = header
+    ? [
+        `Run of ${report.meta.startedAt} (\`${report.meta.command}\`), Node ${report.meta.node}, ${report.meta.cpus} CPUs, ${report.meta.clients} client processes, ${Math.round(report.meta.durationSeconds)} s, load average at the end ${report.meta.loadAverage.map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min).`,
+        '',
+      ]
+    : [];
+  lines.push(
+    '| run | sockets | scenario | server µs/delivery (nodes summed) | per node µs/delivery | Redis µs/delivery | server µs/publish | Redis µs/publish | p50 / p99 / max ms | time to last ms (mean) | missing | closed by server | heap KB/conn | RSS KB/conn | connect µs/conn |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  );
   for (const r of report.results) {
     if (r.error !== undefined) {
-      lines.push(`| ${r.server} | ${r.n} | failed: ${r.error.slice(0, 80)} | | | | | | | | | | | |`);
+      lines.push(`| ${r.server} | ${r.n} | failed: ${r.error.slice(0, 80)} | | | | | | | | | | | | |`);
       continue;
     }
-    for (const kind of ['broadcast', 'peruser']) {
-      const s = r[kind];
+    for (const [key, label] of [
+      ['broadcast', 'broadcast, paced'],
+      ['broadcastBurst', 'broadcast, burst'],
+      ['peruser', 'per user, paced'],
+      ['peruserBurst', 'per user, burst'],
+    ]) {
+      const s = r[key];
       if (s === undefined) continue;
-      const publishes = s.publishes ?? (kind === 'broadcast' ? s.rounds : s.rounds * r.n);
-      const heap = kind === 'broadcast' ? r.memory?.heapKBPerConnection : s.heapKBPerConnection;
-      const rss = kind === 'broadcast' ? r.memory?.rssKBPerConnection : s.rssKBPerConnection;
+      const broadcast = key.startsWith('broadcast');
+      const publishes = s.publishes ?? (broadcast ? s.rounds : s.rounds * r.n);
+      const heap = key === 'broadcast' ? r.memory?.heapKBPerConnection : key === 'peruser' ? s.heapKBPerConnection : undefined;
+      const rss = key === 'broadcast' ? r.memory?.rssKBPerConnection : key === 'peruser' ? s.rssKBPerConnection : undefined;
       lines.push(
-        `| ${r.server} | ${r.n} | ${kind === 'broadcast' ? 'broadcast' : 'per user'} | ${f(s.serverCpuUsPerDelivery)} | ${s.nodeCpuUsPerDelivery?.map((v) => f(v)).join(' + ') ?? '-'} | ${f(s.redisCpuUsPerDelivery)} | ${f((s.serverCpuUsPerDelivery * s.deliveries) / publishes)} | ${f(s.redisCpuUsPerPublish)} | ${lat(s)} | ${f(s.timeToLastMs.mean)} | ${s.missing} | ${f(heap)} | ${f(rss)} | ${f(r.connect?.serverCpuUsPerConnection, 0)} |`,
+        `| ${r.server} | ${r.n} | ${label} | ${f(s.serverCpuUsPerDelivery)} | ${s.nodeCpuUsPerDelivery?.map((v) => f(v)).join(' + ') ?? '-'} | ${f(s.redisCpuUsPerDelivery)} | ${f((s.serverCpuUsPerDelivery * s.deliveries) / publishes)} | ${f(s.redisCpuUsPerPublish)} | ${lat(s)} | ${f(s.timeToLastMs.mean)} | ${s.missing} | ${s.closedByServer ?? '-'} | ${f(heap)} | ${f(rss)} | ${key === 'broadcast' ? f(r.connect?.serverCpuUsPerConnection, 0) : '-'} |`,
       );
     }
   }
@@ -491,10 +590,12 @@ async function main() {
   const clients = await Promise.all(
     Array.from({ length: options.clients }, (_, k) => Child.start(join(here, 'client.mjs'), { onEvent: (m) => onClientEvent(k, m) })),
   );
-  const results = [];
   if (options.topology === 'two-redis') return mainTwoRedis(options, clients, startedAt);
+  const results = [];
+  let twoProcess;
   try {
     for (const n of options.sizes) checkFileLimit(n, n, options.clients);
+    if (options.topology === 'full') for (const n of options.twoProcessSizes) checkFileLimit(n, 2 * n, options.clients);
     for (const n of options.sizes) {
       for (const name of options.servers) {
         process.stderr.write(`bench: ${name} at N=${n} ... `);
@@ -503,6 +604,12 @@ async function main() {
         results.push(result);
         process.stderr.write(`${result.error === undefined ? 'done' : `FAILED: ${result.error}`} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
       }
+    }
+    // The full run goes on with the two-process run (what `--topology=two-redis` runs alone).
+    if (options.topology === 'full') {
+      const t = Date.now();
+      twoProcess = { sizes: options.twoProcessSizes, results: await runTwoProcess(options.twoProcessSizes, clients, options) };
+      twoProcess.durationSeconds = (Date.now() - t) / 1000;
     }
   } finally {
     for (const client of clients) client.process.disconnect();
@@ -516,10 +623,13 @@ async function main() {
       clients: options.clients,
       sizes: options.sizes,
       servers: options.servers,
+      topology: options.topology,
+      burstRounds: options.burstRounds,
       tesseraFrom: options.tesseraFrom,
       versions: versions(),
     },
     results,
+    ...(twoProcess === undefined ? {} : { twoProcess }),
   };
   report.evaluation = evaluate(results);
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
@@ -527,33 +637,45 @@ async function main() {
   writeFileSync(join(options.outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
   const svg = renderSvg(report);
   writeFileSync(join(options.outDir, `${name}.svg`), svg);
+  const twoMarkdown = twoProcess === undefined ? undefined : twoRedisMarkdown({ meta: report.meta, results: twoProcess.results }, false);
   if (!options.quick) {
     writeFileSync(join(options.outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
     writeFileSync(join(options.outDir, 'latest.svg'), svg);
-    writeFileSync(join(options.outDir, 'latest.md'), renderMarkdown(report));
+    const markdown = renderMarkdown(report);
+    writeFileSync(join(options.outDir, 'latest.md'), twoMarkdown === undefined ? markdown : `${markdown}\n**Two processes on Redis and PostgreSQL** (${twoProcess.sizes.map((n) => `2 × ${n}`).join(', ')}; the one-process row is Tessera alone at the per-node size)\n\n${twoMarkdown}`);
+    if (twoProcess !== undefined) writeFileSync(join(options.outDir, 'two-redis-latest.md'), twoRedisMarkdown({ meta: report.meta, results: twoProcess.results }));
   }
   printReport(report);
+  if (twoMarkdown !== undefined) process.stdout.write(`\nTwo processes on Redis and PostgreSQL\n\n${twoMarkdown}`);
   process.stdout.write(`\nwrote ${join(options.outDir, `${name}.json`)} and .svg\n`);
-  if (results.some((r) => r.error !== undefined)) process.exitCode = 1;
+  const failed = (list) => list.some((r) => r.error !== undefined);
+  if (failed(results) || (twoProcess !== undefined && failed(twoProcess.results))) process.exitCode = 1;
 }
 
-/** `--topology=two-redis`: one Tessera process at the per-node size (in-process bus, SQLite), then two on Redis and PostgreSQL. */
-async function mainTwoRedis(options, clients, startedAt) {
+/** For each per-node size n: one Tessera process at n (in-process bus, SQLite), then two on Redis and PostgreSQL at 2 × n. */
+async function runTwoProcess(sizes, clients, options) {
   const results = [];
+  for (const n of sizes) {
+    for (const [label, run] of [
+      [`tessera (one process) at N=${n}`, () => benchOne('tessera', n, clients, options)],
+      [`tessera×2 on Redis at N=2×${n}`, () => benchTwoRedis(n, clients, options)],
+    ]) {
+      process.stderr.write(`bench: ${label} ... `);
+      const t = Date.now();
+      const result = await run();
+      results.push(result);
+      process.stderr.write(`${result.error === undefined ? 'done' : `FAILED: ${result.error}`} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
+    }
+  }
+  return results;
+}
+
+/** `--topology=two-redis`: the two-process run alone, in its own result files. */
+async function mainTwoRedis(options, clients, startedAt) {
+  let results = [];
   try {
     for (const n of options.sizes) checkFileLimit(n, 2 * n, options.clients);
-    for (const n of options.sizes) {
-      for (const [label, run] of [
-        [`tessera (one process) at N=${n}`, () => benchOne('tessera', n, clients, options)],
-        [`tessera×2 on Redis at N=2×${n}`, () => benchTwoRedis(n, clients, options)],
-      ]) {
-        process.stderr.write(`bench: ${label} ... `);
-        const t = Date.now();
-        const result = await run();
-        results.push(result);
-        process.stderr.write(`${result.error === undefined ? 'done' : `FAILED: ${result.error}`} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
-      }
-    }
+    results = await runTwoProcess(options.sizes, clients, options);
   } finally {
     for (const client of clients) client.process.disconnect();
   }
@@ -565,6 +687,7 @@ async function mainTwoRedis(options, clients, startedAt) {
       clients: options.clients,
       sizes: options.sizes,
       topology: options.topology,
+      burstRounds: options.burstRounds,
       tesseraFrom: options.tesseraFrom,
     },
     results,

@@ -69,6 +69,23 @@ export async function serve(start) {
       else for (let i = 0; i < n; i++) server.publishUser(i, round);
       return { t0 };
     },
+    /**
+     * The burst scenario: every round published back to back, none waited for
+     * (for per-user, rounds × n publishes); `t0s[k]` is noted just before
+     * round k's publishes. Broadcast publishes are issued without awaiting one
+     * another, then awaited together.
+     */
+    burst: async ({ kind, rounds, n }) => {
+      const t0s = [];
+      const pending = [];
+      for (const round of rounds) {
+        t0s.push(now());
+        if (kind === 'broadcast') pending.push(server.broadcast(round));
+        else for (let i = 0; i < n; i++) server.publishUser(i, round);
+      }
+      await Promise.all(pending);
+      return { t0s, issuedMs: now() - t0s[0] };
+    },
     stop: async () => {
       await server.close();
       setImmediate(() => process.exit(0));

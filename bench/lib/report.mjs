@@ -22,6 +22,11 @@ const MEASURES = [
   ['per-user time to last', (r) => r.peruser?.timeToLastMs.mean, true],
 ];
 
+/** The four delivery scenarios of a result: paced (the rounds waited for one by one) and burst. */
+export const SCENARIOS = ['broadcast', 'broadcastBurst', 'peruser', 'peruserBurst'];
+
+const atMost = (value, bound) => ({ value, bound, met: value !== undefined && value <= bound });
+
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b !== 0 ? a / b : undefined);
 
 export function evaluate(results) {
@@ -39,22 +44,56 @@ export function evaluate(results) {
         heap: ratio(r.memory?.heapKBPerConnection, floor?.memory?.heapKBPerConnection),
         rss: ratio(r.memory?.rssKBPerConnection, floor?.memory?.rssKBPerConnection),
         peruserHeap: ratio(r.peruser?.heapKBPerConnection, floor?.peruser?.heapKBPerConnection),
+        broadcastP99: ratio(r.broadcast?.latencyMs.p99, floor?.broadcast?.latencyMs.p99),
+        peruserP99: ratio(r.peruser?.latencyMs.p99, floor?.peruser?.latencyMs.p99),
+        broadcastBurstCpu: ratio(r.broadcastBurst?.serverCpuUsPerDelivery, floor?.broadcastBurst?.serverCpuUsPerDelivery),
+        peruserBurstCpu: ratio(r.peruserBurst?.serverCpuUsPerDelivery, floor?.peruserBurst?.serverCpuUsPerDelivery),
+        broadcastBurstP99: ratio(r.broadcastBurst?.latencyMs.p99, floor?.broadcastBurst?.latencyMs.p99),
+        peruserBurstP99: ratio(r.peruserBurst?.latencyMs.p99, floor?.peruserBurst?.latencyMs.p99),
+        broadcastBurstLast: ratio(r.broadcastBurst?.timeToLastMs.mean, floor?.broadcastBurst?.timeToLastMs.mean),
+        peruserBurstLast: ratio(r.peruserBurst?.timeToLastMs.mean, floor?.peruserBurst?.timeToLastMs.mean),
       };
     }
     const tessera = at('tessera');
     const goals = {};
     if (tessera !== undefined && floor !== undefined) {
       const t = ratios.tessera;
-      goals.broadcastCpuAtMost1xFloor = { value: t.broadcastCpu, met: t.broadcastCpu !== undefined && t.broadcastCpu <= 1.0 };
-      goals.peruserCpuAtMost2xFloor = { value: t.peruserCpu, met: t.peruserCpu !== undefined && t.peruserCpu <= 2.0 };
-      goals.heapAtMost1_3xRaw = { value: t.heap, met: t.heap !== undefined && t.heap <= 1.3 };
-      goals.rssAtMost1_3xRaw = { value: t.rss, met: t.rss !== undefined && t.rss <= 1.3 };
+      // Issue 11's goals, on the paced scenarios (as the issue measured them).
+      goals.broadcastCpuAtMost1xFloor = atMost(t.broadcastCpu, 1.0);
+      goals.broadcastP99NotBehindFloor = atMost(t.broadcastP99, 1.0);
+      goals.peruserCpuAtMost1_2xFloor = atMost(t.peruserCpu, 1.2);
+      goals.peruserP99AtMost1_1xFloor = atMost(t.peruserP99, 1.1);
+      goals.heapAtMost1_3xRaw = atMost(t.heap, 1.3);
+      goals.peruserHeapAtMost1_3xRaw = atMost(t.peruserHeap, 1.3);
+      goals.connectCpuAtMost1_4xRaw = atMost(t.connectCpu, 1.4);
+      goals.rssAtMost1_3xRaw = atMost(t.rss, 1.3);
+      // The burst scenarios against the same bounds, and with nothing lost.
+      if (tessera.broadcastBurst !== undefined || tessera.peruserBurst !== undefined) {
+        goals.burst = {
+          broadcastCpuAtMost1xFloor: atMost(t.broadcastBurstCpu, 1.0),
+          broadcastP99NotBehindFloor: atMost(t.broadcastBurstP99, 1.0),
+          peruserCpuAtMost1_2xFloor: atMost(t.peruserBurstCpu, 1.2),
+          peruserP99AtMost1_1xFloor: atMost(t.peruserBurstP99, 1.1),
+        };
+      }
+    }
+    if (tessera !== undefined) {
+      // Every scenario delivered every frame and the server closed no socket (a slow-consumer close is a failure).
+      const lost = [];
+      for (const key of SCENARIOS) {
+        const s = tessera[key];
+        if (s !== undefined && (s.missing > 0 || (s.closedByServer ?? 0) > 0 || (s.timedOutRounds ?? 0) > 0)) {
+          lost.push({ scenario: key, missing: s.missing, closedByServer: s.closedByServer ?? 0, timedOutRounds: s.timedOutRounds ?? 0 });
+        }
+      }
+      goals.nothingLost = { met: lost.length === 0 && (tessera.connect?.failed ?? 0) === 0, lost, failedConnections: tessera.connect?.failed ?? 0 };
     }
     const gqlws = at('graphql-ws');
     if (tessera !== undefined && gqlws !== undefined) {
       // Connections per second of server CPU: the server's capacity, which the wall rate hides when the client saturates.
       const capacity = ratio(gqlws.connect?.serverCpuUsPerConnection, tessera.connect?.serverCpuUsPerConnection);
-      goals.connectAtLeast2xGraphqlWs = { value: capacity, met: capacity !== undefined && capacity >= 2, wallRatio: ratio(tessera.connect?.perSecond, gqlws.connect?.perSecond) };
+      // The older goal (from before issue 11), printed as information.
+      goals.connectAtLeast2xGraphqlWs = { older: true, value: capacity, met: capacity !== undefined && capacity >= 2, wallRatio: ratio(tessera.connect?.perSecond, gqlws.connect?.perSecond) };
     }
     if (tessera !== undefined) {
       const behind = [];
@@ -86,17 +125,69 @@ function table(rows) {
   }).join('\n');
 }
 
+/**
+ * The goals under a table, as lines: issue 11's (paced), the burst figures
+ * against the same bounds, what was lost, the older goal as information.
+ * `mark(goal)` renders met / missed / n/a.
+ */
+function goalLines(g, mark) {
+  const item = (label, goal) => `${label} ${mark(goal)} (${x(goal?.value)})`;
+  const lines = [
+    `Issue 11's goals for Tessera (paced): ` +
+      [
+        item('per-user CPU ≤ 1.2× raw', g.peruserCpuAtMost1_2xFloor),
+        item('per-user p99 ≤ 1.1× raw', g.peruserP99AtMost1_1xFloor),
+        item('broadcast CPU ≤ 1.0× raw', g.broadcastCpuAtMost1xFloor),
+        item('broadcast p99 not behind raw', g.broadcastP99NotBehindFloor),
+        item('heap per broadcast socket ≤ 1.3× raw', g.heapAtMost1_3xRaw),
+        item('heap per per-user socket ≤ 1.3× raw', g.peruserHeapAtMost1_3xRaw),
+        item('connect CPU ≤ 1.4× raw', g.connectCpuAtMost1_4xRaw),
+        item('RSS ≤ 1.3× raw', g.rssAtMost1_3xRaw),
+        `ahead of every peer ${mark(g.aheadOfEveryPeer)}`,
+      ].join('; '),
+  ];
+  if (g.burst !== undefined) {
+    lines.push(
+      `Burst, against the same bounds: ` +
+        [
+          item('per-user CPU ≤ 1.2× raw', g.burst.peruserCpuAtMost1_2xFloor),
+          item('per-user p99 ≤ 1.1× raw', g.burst.peruserP99AtMost1_1xFloor),
+          item('broadcast CPU ≤ 1.0× raw', g.burst.broadcastCpuAtMost1xFloor),
+          item('broadcast p99 not behind raw', g.burst.broadcastP99NotBehindFloor),
+        ].join('; '),
+    );
+  }
+  if (g.nothingLost !== undefined) {
+    const lost = g.nothingLost.lost.map((l) => `${l.scenario}: ${l.missing} missing, ${l.closedByServer} sockets closed by the server, ${l.timedOutRounds} rounds timed out`);
+    if (g.nothingLost.failedConnections > 0) lost.push(`${g.nothingLost.failedConnections} failed connections`);
+    lines.push(`Every frame delivered, no socket closed by the server, paced and burst: ${mark(g.nothingLost)}${lost.length > 0 ? ` (${lost.join('; ')})` : ''}`);
+  }
+  const c = g.connectAtLeast2xGraphqlWs;
+  if (c !== undefined) {
+    lines.push(`Older goal (before issue 11), information only: connect ≥ 2× graphql-ws ${mark(c)} (${x(c.value)} by server CPU, ${x(c.wallRatio)} by wall rate)`);
+  }
+  return lines;
+}
+
+const lat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)}/${f(s.latencyMs.p99)}/${f(s.latencyMs.max)}`);
+const lost = (s) => (s === undefined ? '-' : `${s.missing}/${s.closedByServer ?? 0}`);
+
 export function printReport(report) {
   const { results, evaluation, meta } = report;
   const out = [];
   out.push(`\nTessera subscription bench, ${meta.startedAt}, Node ${meta.node}, ${meta.cpus} CPUs, ${meta.clients} client processes`);
   out.push('CPU = server process CPU (user+system) per delivered frame or per connection; ratios (×) against the raw ws floor; heap/RSS after GC.');
+  out.push('paced: each round waited for before the next; burst: every round published back to back (last ms: first publish to the last subscriber of the last round).');
   for (const { n, ratios, goals } of evaluation) {
-    out.push(`\nN = ${n}`);
+    out.push(`\nN = ${n}, paced`);
     const rows = [[
       'server', 'bcast µs/del', '×floor', 'user µs/del', '×floor', 'conn µs', '×floor', 'conn/s', 'heap KB', '×raw', 'RSS KB', '×raw',
       'bcast p50/p99/max ms', 'user p50/p99/max ms', 'bcast last ms', 'bcast del/s', 'user del/s', 'loadgen µs/del',
       'user heap KB', '×raw',
+    ]];
+    const burstRows = [[
+      'server', 'bcast µs/del', '×floor', 'bcast p50/p99/max ms', '×p99', 'bcast last ms', '×floor', 'bcast del/s', 'missing/closed',
+      'user µs/del', '×floor', 'user p50/p99/max ms', '×p99', 'user last ms', '×floor', 'user del/s', 'missing/closed',
     ]];
     for (const r of results.filter((x) => x.n === n)) {
       if (r.error !== undefined) {
@@ -104,7 +195,6 @@ export function printReport(report) {
         continue;
       }
       const q = ratios[r.server] ?? {};
-      const lat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)}/${f(s.latencyMs.p99)}/${f(s.latencyMs.max)}`);
       rows.push([
         r.server,
         f(r.broadcast?.serverCpuUsPerDelivery), x(q.broadcastCpu),
@@ -119,23 +209,31 @@ export function printReport(report) {
         f(r.broadcast?.clientCpuUsPerDelivery),
         f(r.peruser?.heapKBPerConnection), x(q.peruserHeap),
       ]);
+      if (r.broadcastBurst !== undefined || r.peruserBurst !== undefined) {
+        const b = r.broadcastBurst;
+        const u = r.peruserBurst;
+        burstRows.push([
+          r.server,
+          f(b?.serverCpuUsPerDelivery), x(q.broadcastBurstCpu), lat(b), x(q.broadcastBurstP99), f(b?.timeToLastMs.mean), x(q.broadcastBurstLast), f(b?.deliveriesPerSecond, 0), lost(b),
+          f(u?.serverCpuUsPerDelivery), x(q.peruserBurstCpu), lat(u), x(q.peruserBurstP99), f(u?.timeToLastMs.mean), x(q.peruserBurstLast), f(u?.deliveriesPerSecond, 0), lost(u),
+        ]);
+      }
     }
     out.push(table(rows));
-    const missing = results.filter((r) => r.n === n && ((r.broadcast?.missing ?? 0) > 0 || (r.peruser?.missing ?? 0) > 0 || (r.connect?.failed ?? 0) > 0));
-    for (const r of missing) {
-      out.push(`  note: ${r.server} failed connections ${r.connect?.failed ?? 0}, missing deliveries broadcast ${r.broadcast?.missing ?? 0}, per-user ${r.peruser?.missing ?? 0}`);
+    if (burstRows.length > 1) {
+      out.push(`\nN = ${n}, burst (${results.find((r) => r.n === n && r.broadcastBurst !== undefined)?.broadcastBurst.rounds ?? '-'} rounds back to back)`);
+      out.push(table(burstRows));
     }
-    const g = goals;
+    const failing = results.filter((r) => r.n === n && ((r.connect?.failed ?? 0) > 0 || SCENARIOS.some((k) => (r[k]?.missing ?? 0) > 0 || (r[k]?.closedByServer ?? 0) > 0)));
+    for (const r of failing) {
+      out.push(
+        `  FAILURE: ${r.server} failed connections ${r.connect?.failed ?? 0}; ` +
+          SCENARIOS.filter((k) => r[k] !== undefined).map((k) => `${k} ${r[k].missing} missing, ${r[k].closedByServer ?? 0} closed by the server`).join('; '),
+      );
+    }
     const mark = (goal) => (goal === undefined ? 'n/a' : goal.met ? 'MET' : 'MISSED');
-    out.push(
-      `  goals for Tessera: broadcast ≤1.0× floor ${mark(g.broadcastCpuAtMost1xFloor)} (${x(g.broadcastCpuAtMost1xFloor?.value)}); ` +
-        `per-user ≤2× floor ${mark(g.peruserCpuAtMost2xFloor)} (${x(g.peruserCpuAtMost2xFloor?.value)}); ` +
-        `heap ≤1.3× raw ${mark(g.heapAtMost1_3xRaw)} (${x(g.heapAtMost1_3xRaw?.value)}); ` +
-        `RSS ≤1.3× raw ${mark(g.rssAtMost1_3xRaw)} (${x(g.rssAtMost1_3xRaw?.value)}); ` +
-        `connect ≥2× graphql-ws ${mark(g.connectAtLeast2xGraphqlWs)} (${x(g.connectAtLeast2xGraphqlWs?.value)} by server CPU, ${x(g.connectAtLeast2xGraphqlWs?.wallRatio)} by wall rate); ` +
-        `ahead of every peer ${mark(g.aheadOfEveryPeer)}`,
-    );
-    for (const b of g.aheadOfEveryPeer?.behind ?? []) {
+    for (const line of goalLines(goals, mark)) out.push(`  ${line}`);
+    for (const b of goals.aheadOfEveryPeer?.behind ?? []) {
       out.push(`    behind ${b.peer} on ${b.measure}: ${f(b.tessera, 2)} vs ${f(b.peer_value, 2)}`);
     }
   }
@@ -202,28 +300,39 @@ export function renderMarkdown(report) {
   const { results, evaluation, meta } = report;
   const load = meta.loadAverage === undefined ? '' : `, load average at the end ${meta.loadAverage.map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min)`;
   const lines = [`Run of ${meta.startedAt} (\`${meta.command}\`), Node ${meta.node}, ${meta.cpus} CPUs, ${meta.clients} client processes, ${Math.round(meta.durationSeconds)} s${load}.`, ''];
+  const mdLat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p99)} / ${f(s.latencyMs.max)}`);
   for (const { n, ratios, goals } of evaluation) {
-    lines.push(`**N = ${n}**`, '');
+    lines.push(`**N = ${n}, paced** (each round waited for before the next)`, '');
     lines.push('| server | broadcast µs/delivery (× floor) | per-user µs/delivery (× floor) | connect µs (× floor) | connections/s (wall) | heap KB/conn (× raw) | RSS KB/conn (× raw) | broadcast p50 / p99 / max ms | per-user p50 / p99 / max ms | broadcast time to last ms | per-user time to last ms | per-user heap KB/conn (× raw) | load generator µs/delivery |');
     lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
-    for (const r of results.filter((x) => x.n === n && x.error === undefined)) {
+    const ok = results.filter((x) => x.n === n && x.error === undefined);
+    for (const r of ok) {
       const q = ratios[r.server] ?? {};
-      const lat = (s) => (s === undefined ? '-' : `${f(s.latencyMs.p50)} / ${f(s.latencyMs.p99)} / ${f(s.latencyMs.max)}`);
       const name = r.server === 'raw' ? 'raw ws (floor)' : r.server === 'tessera' ? '**tessera**' : r.server;
-      lines.push(`| ${name} | ${f(r.broadcast?.serverCpuUsPerDelivery)} (${x(q.broadcastCpu)}) | ${f(r.peruser?.serverCpuUsPerDelivery)} (${x(q.peruserCpu)}) | ${f(r.connect?.serverCpuUsPerConnection, 0)} (${x(q.connectCpu)}) | ${f(r.connect?.perSecond, 0)} | ${f(r.memory?.heapKBPerConnection)} (${x(q.heap)}) | ${f(r.memory?.rssKBPerConnection)} (${x(q.rss)}) | ${lat(r.broadcast)} | ${lat(r.peruser)} | ${f(r.broadcast?.timeToLastMs.mean)} | ${f(r.peruser?.timeToLastMs.mean)} | ${f(r.peruser?.heapKBPerConnection)} (${x(q.peruserHeap)}) | ${f(r.broadcast?.clientCpuUsPerDelivery)} |`);
+      lines.push(`| ${name} | ${f(r.broadcast?.serverCpuUsPerDelivery)} (${x(q.broadcastCpu)}) | ${f(r.peruser?.serverCpuUsPerDelivery)} (${x(q.peruserCpu)}) | ${f(r.connect?.serverCpuUsPerConnection, 0)} (${x(q.connectCpu)}) | ${f(r.connect?.perSecond, 0)} | ${f(r.memory?.heapKBPerConnection)} (${x(q.heap)}) | ${f(r.memory?.rssKBPerConnection)} (${x(q.rss)}) | ${mdLat(r.broadcast)} | ${mdLat(r.peruser)} | ${f(r.broadcast?.timeToLastMs.mean)} | ${f(r.peruser?.timeToLastMs.mean)} | ${f(r.peruser?.heapKBPerConnection)} (${x(q.peruserHeap)}) | ${f(r.broadcast?.clientCpuUsPerDelivery)} |`);
     }
-    const mark = (goal) => (goal === undefined ? 'n/a' : goal.met ? 'met' : 'missed');
+    for (const r of results.filter((x) => x.n === n && x.error !== undefined)) lines.push(`| ${r.server} | failed: ${r.error.slice(0, 80)} | | | | | | | | | | | |`);
+    const bursts = ok.filter((r) => r.broadcastBurst !== undefined || r.peruserBurst !== undefined);
+    if (bursts.length > 0) {
+      const rounds = bursts.find((r) => r.broadcastBurst !== undefined)?.broadcastBurst.rounds ?? bursts[0].peruserBurst?.rounds;
+      lines.push('', `**N = ${n}, burst** (${rounds} rounds published back to back; time to last: from the first publish to the last subscriber of the last round)`, '');
+      lines.push('| server | broadcast µs/delivery (× floor) | broadcast p50 / p99 / max ms (p99 × floor) | broadcast time to last ms (× floor) | broadcast deliveries/s | broadcast missing / closed by server | per-user µs/delivery (× floor) | per-user p50 / p99 / max ms (p99 × floor) | per-user time to last ms (× floor) | per-user deliveries/s | per-user missing / closed by server |');
+      lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
+      for (const r of bursts) {
+        const q = ratios[r.server] ?? {};
+        const b = r.broadcastBurst;
+        const u = r.peruserBurst;
+        const name = r.server === 'raw' ? 'raw ws (floor)' : r.server === 'tessera' ? '**tessera**' : r.server;
+        const lost = (s) => (s === undefined ? '-' : `${s.missing} / ${s.closedByServer ?? 0}`);
+        lines.push(`| ${name} | ${f(b?.serverCpuUsPerDelivery)} (${x(q.broadcastBurstCpu)}) | ${mdLat(b)} (${x(q.broadcastBurstP99)}) | ${f(b?.timeToLastMs.mean)} (${x(q.broadcastBurstLast)}) | ${f(b?.deliveriesPerSecond, 0)} | ${lost(b)} | ${f(u?.serverCpuUsPerDelivery)} (${x(q.peruserBurstCpu)}) | ${mdLat(u)} (${x(q.peruserBurstP99)}) | ${f(u?.timeToLastMs.mean)} (${x(q.peruserBurstLast)}) | ${f(u?.deliveriesPerSecond, 0)} | ${lost(u)} |`);
+      }
+    }
+    const mark = (goal) => (goal === undefined ? 'n/a' : goal.met ? '**met**' : '**missed**');
     lines.push('');
-    lines.push(
-      `Goals: broadcast ≤ 1.0× floor **${mark(goals.broadcastCpuAtMost1xFloor)}** (${x(goals.broadcastCpuAtMost1xFloor?.value)}); ` +
-        `per-user ≤ 2× floor **${mark(goals.peruserCpuAtMost2xFloor)}** (${x(goals.peruserCpuAtMost2xFloor?.value)}); ` +
-        `heap ≤ 1.3× raw **${mark(goals.heapAtMost1_3xRaw)}** (${x(goals.heapAtMost1_3xRaw?.value)}); ` +
-        `RSS ≤ 1.3× raw **${mark(goals.rssAtMost1_3xRaw)}** (${x(goals.rssAtMost1_3xRaw?.value)}); ` +
-        `connect ≥ 2× graphql-ws **${mark(goals.connectAtLeast2xGraphqlWs)}** (${x(goals.connectAtLeast2xGraphqlWs?.value)} by server CPU, ${x(goals.connectAtLeast2xGraphqlWs?.wallRatio)} by wall rate); ` +
-        `ahead of every peer on every measure **${mark(goals.aheadOfEveryPeer)}**` +
-        (goals.aheadOfEveryPeer?.behind?.length ? ` (behind on: ${goals.aheadOfEveryPeer.behind.map((b) => `${b.measure} vs ${b.peer}`).join('; ')})` : ''),
-      '',
-    );
+    for (const line of goalLines(goals, mark)) lines.push(`${line}.`, '');
+    if (goals.aheadOfEveryPeer?.behind?.length) {
+      lines.push(`Behind a peer on: ${goals.aheadOfEveryPeer.behind.map((b) => `${b.measure} vs ${b.peer}`).join('; ')}.`, '');
+    }
   }
   return `${lines.join('\n')}\n`;
 }
