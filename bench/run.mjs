@@ -5,17 +5,22 @@
  * latest.json, latest.svg and latest.md, then prints a table of ratios.
  *
  *   node bench/run.mjs [--quick] [--sizes=1000,5000,15000] [--servers=raw,tessera,...]
- *                      [--rounds=N] [--clients=4] [--out-dir=DIR] [--tessera-from=dist|src]
+ *                      [--rounds=N] [--burst-rounds=10] [--clients=4] [--out-dir=DIR] [--tessera-from=dist|src]
  *                      [--cpu-prof=SERVER[,SERVER]] [--heap-snapshot=DIR] [--scenarios=broadcast,peruser]
+ *                      [--topology=one|two-redis|full] [--two-process-sizes=19000]
  *
  * For each server and N: a fresh server process (forked, --expose-gc, driven
  * over IPC) creates N users; then
  *   1. connect: N connections (Origin, ticket, ack, subscribe to the broadcast
  *      field) from the client processes; server CPU per connection, wall rate;
  *   2. memory: heap and RSS per subscribed connection after GC;
- *   3. broadcast: rounds of one publish to all N;
- *   4. per user: N fresh connections, each on its own user's topic; rounds of
- *      N publishes (the user-count worker's pattern).
+ *   3. broadcast: paced rounds of one publish to all N (each waited for), then
+ *      a burst of --burst-rounds publishes back to back;
+ *   4. per user: N fresh connections, each on its own user's topic; paced
+ *      rounds of N publishes (the user-count worker's pattern), then a burst
+ *      of --burst-rounds × N publishes back to back.
+ * The full run (no --quick, no --sizes: --topology=full) then runs the
+ * two-process run (--topology=two-redis) into the same result files.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -601,6 +606,7 @@ async function main() {
         process.stderr.write(`bench: ${name} at N=${n} ... `);
         const t = Date.now();
         const result = await benchOne(name, n, clients, options);
+        result.seconds = (Date.now() - t) / 1000; // wall time of this server at this N, for the full run's estimate
         results.push(result);
         process.stderr.write(`${result.error === undefined ? 'done' : `FAILED: ${result.error}`} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
       }
@@ -663,6 +669,7 @@ async function runTwoProcess(sizes, clients, options) {
       process.stderr.write(`bench: ${label} ... `);
       const t = Date.now();
       const result = await run();
+      result.seconds = (Date.now() - t) / 1000;
       results.push(result);
       process.stderr.write(`${result.error === undefined ? 'done' : `FAILED: ${result.error}`} (${((Date.now() - t) / 1000).toFixed(1)} s)\n`);
     }

@@ -67,13 +67,16 @@ export function evaluate(results) {
       goals.peruserHeapAtMost1_3xRaw = atMost(t.peruserHeap, 1.3);
       goals.connectCpuAtMost1_4xRaw = atMost(t.connectCpu, 1.4);
       goals.rssAtMost1_3xRaw = atMost(t.rss, 1.3);
-      // The burst scenarios against the same bounds, and with nothing lost.
+      // The burst scenarios against the same CPU bounds; for latency the time to
+      // the last subscriber, not the p99: a burst's latency runs from each
+      // publish's own issue, and a server whose publish sends synchronously (the
+      // floor) issues its later rounds only after sending the earlier ones.
       if (tessera.broadcastBurst !== undefined || tessera.peruserBurst !== undefined) {
         goals.burst = {
           broadcastCpuAtMost1xFloor: atMost(t.broadcastBurstCpu, 1.0),
-          broadcastP99NotBehindFloor: atMost(t.broadcastBurstP99, 1.0),
+          broadcastLastNotBehindFloor: atMost(t.broadcastBurstLast, 1.0),
           peruserCpuAtMost1_2xFloor: atMost(t.peruserBurstCpu, 1.2),
-          peruserP99AtMost1_1xFloor: atMost(t.peruserBurstP99, 1.1),
+          peruserLastNotBehindFloor: atMost(t.peruserBurstLast, 1.0),
         };
       }
     }
@@ -148,12 +151,12 @@ function goalLines(g, mark) {
   ];
   if (g.burst !== undefined) {
     lines.push(
-      `Burst, against the same bounds: ` +
+      `Burst, against the same CPU bounds and raw's time to last (no issue sets burst goals): ` +
         [
           item('per-user CPU ≤ 1.2× raw', g.burst.peruserCpuAtMost1_2xFloor),
-          item('per-user p99 ≤ 1.1× raw', g.burst.peruserP99AtMost1_1xFloor),
+          item('per-user time to last not behind raw', g.burst.peruserLastNotBehindFloor),
           item('broadcast CPU ≤ 1.0× raw', g.burst.broadcastCpuAtMost1xFloor),
-          item('broadcast p99 not behind raw', g.burst.broadcastP99NotBehindFloor),
+          item('broadcast time to last not behind raw', g.burst.broadcastLastNotBehindFloor),
         ].join('; '),
     );
   }

@@ -75,8 +75,10 @@ describe('the scale scenarios', { skip: await skipReason() }, () => {
     assert.ok(two !== undefined, 'no two-redis result');
     assert.equal(two.error, undefined, two.error);
     assert.equal(two.connect.ok, 400);
-    for (const kind of ['broadcast', 'peruser']) {
+    // Paced and burst.
+    for (const kind of ['broadcast', 'peruser', 'broadcastBurst', 'peruserBurst']) {
       const rounds = two[kind] as Rounds;
+      assert.ok(rounds !== undefined, `no ${kind} result`);
       assert.ok(rounds.deliveries > 0, `${kind}: nothing delivered`);
       assert.equal(rounds.missing, 0, `${kind}: ${rounds.missing} deliveries missing`);
       assert.equal(rounds.nodeCpuUsPerDelivery.length, 2);
