@@ -103,15 +103,15 @@ function onClientEvent(index, message) {
 }
 async function waitRound(round, clientsWithSubscribers, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  for (;;) {
     const set = completions.get(round);
     if (set !== undefined && clientsWithSubscribers.every((index) => set.has(index))) return true;
+    if (Date.now() >= deadline) return false;
     await new Promise((resolve) => {
       completionWaiter = resolve;
       setTimeout(resolve, 50);
     });
   }
-  return false;
 }
 
 function split(items, parts) {
@@ -282,9 +282,10 @@ async function runBurst(servers, clients, kind, n, rounds, withSubscribers, expe
   const redis0 = redis === undefined ? undefined : await redisCpuMicros(redis);
   const { t0s, issuedMs } = await server.request('burst', { kind, rounds: numbers, n }, 600_000);
   // Generous: at 19,500 per user a burst of 10 is 195,000 deliveries.
-  const timeoutMs = 30_000 + (rounds * n) / 2;
+  // One deadline for the whole burst.
+  const deadline = Date.now() + 30_000 + (rounds * n) / 2;
   let timedOut = 0;
-  for (const round of numbers) if (!(await waitRound(round, withSubscribers, timeoutMs))) timedOut++;
+  for (const round of numbers) if (!(await waitRound(round, withSubscribers, Math.max(0, deadline - Date.now())))) timedOut++;
   const afters = await Promise.all(servers.map((s) => s.request('usage', { gc: false })));
   const redis1 = redis === undefined ? undefined : await redisCpuMicros(redis);
   const collected = await Promise.all(clients.map((c) => c.request('collect')));
