@@ -51,6 +51,22 @@ export class RawClient {
     this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
   }
 
+  /**
+   * Sends the messages in one TCP write, so the server reads them in one chunk and handles them in one
+   * turn, however loaded the machine is (separate sends may arrive in separate reads). Corks the socket
+   * under the WebSocket: ws's own cork/uncork per frame nests inside ours, so nothing is flushed until
+   * the last uncork. `_socket` is ws's (8.x, pinned) field for it; test-only.
+   */
+  sendTogether(messages: readonly unknown[]): void {
+    const socket = (this.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    socket.cork();
+    try {
+      for (const message of messages) this.send(message);
+    } finally {
+      socket.uncork();
+    }
+  }
+
   /** Sends connection_init and resolves the answer (ack) or rejects with the close. */
   async init(payload?: Record<string, unknown>): Promise<void> {
     this.send(payload === undefined ? { type: 'connection_init' } : { type: 'connection_init', payload });
