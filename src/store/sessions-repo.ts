@@ -1,6 +1,7 @@
 /** Sessions in the store. */
 import { CompiledQuery, type InferResult, type Kysely } from 'kysely';
 import type { Database, NewSession, SessionRow, UserRow } from './tables.js';
+import { powerOfTwoChunks, SameTurnBatch } from './same-turn-batch.js';
 
 /** A session with its user (undefined if the user row is gone), read in one query. */
 export interface SessionWithUser {
@@ -8,7 +9,7 @@ export interface SessionWithUser {
   readonly user: UserRow | undefined;
 }
 
-function withUserQuery(db: Kysely<Database>, column: 'sessions.id' | 'sessions.token_hash', value: string) {
+function withUserQuery(db: Kysely<Database>) {
   return db
     .selectFrom('sessions')
     .leftJoin('users', 'users.id', 'sessions.user_id')
@@ -29,11 +30,37 @@ function withUserQuery(db: Kysely<Database>, column: 'sessions.id' | 'sessions.t
       'users.role as u_role',
       'users.created_at as u_created_at',
       'users.updated_at as u_updated_at',
-    ])
-    .where(column, '=', value);
+    ]);
 }
 
 type WithUserRow = InferResult<ReturnType<typeof withUserQuery>>[number];
+
+function toSessionWithUser(row: WithUserRow): SessionWithUser {
+  const session: SessionRow = {
+    id: row.id,
+    token_hash: row.token_hash,
+    user_id: row.user_id,
+    created_at: row.created_at,
+    last_seen_at: row.last_seen_at,
+    idle_expires_at: row.idle_expires_at,
+    absolute_expires_at: row.absolute_expires_at,
+    user_agent: row.user_agent,
+  };
+  const user: UserRow | undefined =
+    row.u_id === null
+      ? undefined
+      : {
+          id: row.u_id,
+          email: row.u_email as string,
+          email_normalized: row.u_email_normalized as string,
+          name: row.u_name,
+          password_hash: row.u_password_hash as string,
+          role: row.u_role === 'admin' ? 'admin' : 'user',
+          created_at: row.u_created_at as number,
+          updated_at: row.u_updated_at as number,
+        };
+  return { session, user };
+}
 
 /**
  * The most ids one batched query names. PostgreSQL allows 65,535 parameters and
@@ -41,6 +68,12 @@ type WithUserRow = InferResult<ReturnType<typeof withUserQuery>>[number];
  * query short enough not to hold the event loop (SQLite runs on it).
  */
 export const MAX_IDS_PER_QUERY = 500;
+
+/**
+ * The most session ids one batched look-up by id names: the checks of the sockets whose
+ * `connection_init` arrived in one event-loop turn share one `WHERE id IN (…)` query.
+ */
+export const MAX_IDS_PER_LOOKUP = 64;
 
 /** What a batched re-check needs of a session: its expiries and whether its user still exists. */
 export interface SessionLiveness {
@@ -51,53 +84,47 @@ export interface SessionLiveness {
 }
 
 export class SessionsRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  // This query runs for every authenticated request and socket: its SQL is
+  // built once per key column (and, by id, per batch size), then run with new
+  // parameters (Kysely would otherwise rebuild and recompile it each time).
+  readonly #byTokenSql: string;
+  readonly #byIdsSql = new Map<number, string>();
+  // Look-ups by id made in one event-loop turn go in one query (store/same-turn-batch.ts):
+  // each is answered from the rows as they are when the query runs, never from a cache.
+  readonly #byIdBatch = new SameTurnBatch<string, SessionWithUser | undefined>((ids) => this.#withUserByIds(ids), MAX_IDS_PER_LOOKUP);
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.#byTokenSql = withUserQuery(db).where('sessions.token_hash', '=', '').compile().sql;
+  }
 
   async insert(session: NewSession): Promise<void> {
     await this.db.insertInto('sessions').values(session).execute();
   }
 
-  // This query runs for every authenticated request and socket: its SQL is
-  // built once per key column, then run with new parameters (Kysely would
-  // otherwise rebuild and recompile it each time).
-  readonly #withUserSql = new Map<'id' | 'tokenHash', string>();
-
-  /** The session with this id or cookie hash, and its user, in one round trip. */
+  /** The session with this id or cookie hash, and its user, in one round trip (by id: shared with the other look-ups of this turn). */
   async withUser(by: { id: string } | { tokenHash: string }): Promise<SessionWithUser | undefined> {
-    const key = 'id' in by ? 'id' : 'tokenHash';
-    const value = 'id' in by ? by.id : by.tokenHash;
-    let text = this.#withUserSql.get(key);
-    if (text === undefined) {
-      text = withUserQuery(this.db, key === 'id' ? 'sessions.id' : 'sessions.token_hash', value).compile().sql;
-      this.#withUserSql.set(key, text);
-    }
-    const result = await this.db.executeQuery<WithUserRow>(CompiledQuery.raw(text, [value]));
+    if ('id' in by) return this.#byIdBatch.add(by.id);
+    const result = await this.db.executeQuery<WithUserRow>(CompiledQuery.raw(this.#byTokenSql, [by.tokenHash]));
     const row = result.rows[0];
-    if (row === undefined) return undefined;
-    const session: SessionRow = {
-      id: row.id,
-      token_hash: row.token_hash,
-      user_id: row.user_id,
-      created_at: row.created_at,
-      last_seen_at: row.last_seen_at,
-      idle_expires_at: row.idle_expires_at,
-      absolute_expires_at: row.absolute_expires_at,
-      user_agent: row.user_agent,
-    };
-    const user: UserRow | undefined =
-      row.u_id === null
-        ? undefined
-        : {
-            id: row.u_id,
-            email: row.u_email as string,
-            email_normalized: row.u_email_normalized as string,
-            name: row.u_name,
-            password_hash: row.u_password_hash as string,
-            role: row.u_role === 'admin' ? 'admin' : 'user',
-            created_at: row.u_created_at as number,
-            updated_at: row.u_updated_at as number,
-          };
-    return { session, user };
+    return row === undefined ? undefined : toSessionWithUser(row);
+  }
+
+  async #withUserByIds(ids: readonly string[]): Promise<(SessionWithUser | undefined)[]> {
+    const distinct = [...new Set(ids)];
+    const found = new Map<string, SessionWithUser>();
+    let start = 0;
+    for (const size of powerOfTwoChunks(distinct.length)) {
+      const chunk = distinct.slice(start, start + size);
+      start += size;
+      let text = this.#byIdsSql.get(size);
+      if (text === undefined) {
+        text = withUserQuery(this.db).where('sessions.id', 'in', chunk).compile().sql;
+        this.#byIdsSql.set(size, text);
+      }
+      const result = await this.db.executeQuery<WithUserRow>(CompiledQuery.raw(text, chunk));
+      for (const row of result.rows) found.set(row.id, toSessionWithUser(row));
+    }
+    return ids.map((id) => found.get(id));
   }
 
   /**

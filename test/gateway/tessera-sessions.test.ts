@@ -73,6 +73,37 @@ describe('tesseraSessions (SQLite)', () => {
     assert.deepEqual([...(statuses ?? [])].sort(), [[session.id, 'expired'], ['no-such-session', 'ended']].sort());
   });
 
+  test('checks made in one turn share a query, each answered from the store as it is then; a session ended before the next turn is not live', async () => {
+    const source = tesseraSessions(sessions);
+    const now = Date.now();
+    await store.db
+      .insertInto('users')
+      .values({ id: 'u-batch-gone', email: 'gone@example.test', email_normalized: 'gone@example.test', name: 'Gone', password_hash: 'h', role: 'user', created_at: now, updated_at: now })
+      .execute();
+    const created = await Promise.all(Array.from({ length: 70 }, () => sessions.create('u1', undefined))); // more than one query's worth
+    const expired = await sessions.create('u1', undefined);
+    await store.db.updateTable('sessions').set({ absolute_expires_at: now - 1 }).where('id', '=', expired.session.id).execute();
+    const orphan = await sessions.create('u-batch-gone', undefined);
+    await store.db.deleteFrom('users').where('id', '=', 'u-batch-gone').execute(); // its sessions go with it
+    const ended = await sessions.create('u1', undefined);
+    const ids = [...created.map((c) => c.session.id), expired.session.id, orphan.session.id, ended.session.id, 'no-such-session', created[3]!.session.id];
+    // All asked in this turn; the session ended in this same turn, before the batch runs, must not be live.
+    const checks = ids.map((id) => source.check(id));
+    const ending = sessions.end(ended.session.id);
+    const answers = await Promise.all(checks);
+    await ending;
+    for (let k = 0; k < 70; k++) {
+      const answer = answers[k]!;
+      assert.equal(answer.status, 'live');
+      if (answer.status === 'live') assert.equal(answer.session.id, created[k]!.session.id, 'each check gets its own session');
+    }
+    assert.deepEqual(answers.slice(70, 74).map((a) => a.status), ['expired', 'ended', 'ended', 'ended']);
+    assert.equal(answers[74]!.status, 'live', 'an id asked twice in one turn is answered twice');
+    // No cache: a later check sees a deletion made after the first.
+    await store.db.deleteFrom('sessions').where('id', '=', created[0]!.session.id).execute();
+    assert.deepEqual(await source.check(created[0]!.session.id), { status: 'ended' });
+  });
+
   test('onEnded tells the gateway of sessions ended in this process, until unsubscribed', async () => {
     const source = tesseraSessions(sessions);
     const told: [readonly string[], string][] = [];

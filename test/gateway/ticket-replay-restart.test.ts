@@ -97,5 +97,43 @@ for (const { backend, skip } of await backends()) {
         await database.drop();
       }
     });
+
+    test('StoreReplayGuard: claims of one turn share statements, each answered as if alone; two guards on one store race fairly', async () => {
+      const database = await backend.create();
+      const store = openStore(database.url, '/nonexistent');
+      try {
+        await migrateToLatest(store.db);
+        const now = 1_000_000;
+        const guard = new StoreReplayGuard(store.db, () => now);
+        const other = new StoreReplayGuard(store.db, () => now); // a second process on the same store
+        assert.equal(await guard.claim('used', now + 60_000), true);
+        // 150 claims in one turn (more than one statement's worth, a size that is no power of two):
+        // 100 distinct fresh ids, each named once, 'dup' named three times, 'used' already spent,
+        // and 'raced' claimed through both guards.
+        const fresh = Array.from({ length: 100 }, (_, k) => `fresh-${k}`);
+        const claims = [
+          ...fresh.map((jti) => guard.claim(jti, now + 60_000)),
+          guard.claim('dup', now + 60_000),
+          guard.claim('used', now + 60_000),
+          guard.claim('dup', now + 60_000),
+          guard.claim('raced', now + 60_000),
+          other.claim('raced', now + 60_000),
+          guard.claim('dup', now + 60_000),
+          ...Array.from({ length: 44 }, (_, k) => other.claim(`fresh-${k}`, now + 60_000)),
+        ];
+        const results = await Promise.all(claims);
+        assert.deepEqual(results.slice(0, 100), fresh.map(() => true), 'every fresh id wins once');
+        assert.deepEqual(results.slice(100, 103), [true, false, false], 'a jti named three times in one batch: the first claim wins');
+        assert.equal(results[103]! !== results[104]!, true, 'of two guards racing on one jti exactly one wins');
+        assert.equal(results[105], false);
+        assert.deepEqual(results.slice(106), Array.from({ length: 44 }, () => false), 'ids claimed through the first guard are spent for the second');
+        const count = Number((await store.db.selectFrom('used_tickets').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+        assert.equal(count, 103, 'one row per distinct id');
+        assert.equal(await guard.claim('fresh-7', now + 60_000), false, 'spent in a later turn too');
+      } finally {
+        await store.close();
+        await database.drop();
+      }
+    });
   });
 }
