@@ -22,10 +22,9 @@ import { RedisBus } from '../dist/src/pubsub/redis-bus.js';
 import { Publisher } from '../dist/src/pubsub/publisher.js';
 import { RedisPresence } from '../dist/src/cluster/presence.js';
 import { LocalLease } from '../dist/src/cluster/lease.js';
-import { Channels } from '../dist/src/pubsub/bus.js';
 import { MemoryBus } from '../dist/src/pubsub/memory-bus.js';
 import { UserCountWorker } from '../dist/src/workers/user-count-worker.js';
-import { UserCountDelivery } from '../dist/src/workers/user-count-delivery.js';
+import { USER_COUNT_TICKS, UserCountDelivery } from '../dist/src/workers/user-count-delivery.js';
 import { userCountValue, newSeed } from '../dist/src/workers/user-count-value.js';
 import { Fanout } from '../dist/src/gateway/fanout/fanout.js';
 import { TopicRegistry } from '../dist/src/gateway/fanout/topic-registry.js';
@@ -203,12 +202,12 @@ async function currentTick(users) {
   let received = 0;
   const buses = subscribers.map((subscriber) => {
     const bus = new RedisBus(publisherConnection, subscriber, prefix, () => {});
-    bus.subscribe(Channels.userCountTicks, () => (received += 1));
+    bus.subscribe(USER_COUNT_TICKS, () => (received += 1));
     return bus;
   });
   await new Promise((resolve) => setTimeout(resolve, 300));
   const worker = new UserCountWorker({
-    publishTick: (message) => buses[0].publish(Channels.userCountTicks, message),
+    publishTick: (message) => buses[0].publish(USER_COUNT_TICKS, message),
     lease: new LocalLease(),
     intervalMs: 10_000,
     onError: (error) => console.error(error),

@@ -10,8 +10,7 @@ import { runAdminCommand } from './admin/admin-command.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
 import { openStore } from './store/database.js';
-import { migrateToLatest } from './store/migrations.js';
-import { UsersRepo } from './store/users-repo.js';
+import { migrateToLatest, UsersRepo } from './accounts/index.js';
 
 function operator(): string {
   try {

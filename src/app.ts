@@ -5,41 +5,46 @@
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import { Accounts } from './accounts/accounts.js';
-import { DeviceCookies } from './accounts/device-cookie.js';
-import type { RateLimiter } from './accounts/rate-limiter.js';
-import { Sessions } from './accounts/sessions.js';
+import {
+  Accounts,
+  DeviceCookies,
+  Sessions,
+  SessionsRepo,
+  UsersRepo,
+  migrateToLatest,
+  tesseraSessions,
+  type Authenticated,
+  type RateLimiter,
+} from './accounts/index.js';
 import type { Config } from './config/config.js';
-import type { Services } from './graphql/context.js';
-import { DocumentCache } from './graphql/document-cache.js';
+import type { GraphQLContext, Services } from './graphql/context.js';
 import { createSchema } from './graphql/schema.js';
+import { oneSignInPerOperation } from './graphql/one-sign-in-rule.js';
 import { createHttpServer } from './http/server.js';
 import { sessionCookieName } from './http/session-cookie.js';
-import type { Engine } from './gateway/engine.js';
-import { createGateway, type Gateway } from './index.js';
-import type { SseHandler } from './sse/sse-handler.js';
-import { tesseraSessions } from './sessions/tessera-sessions.js';
-import { oneSignInPerOperation } from './graphql/one-sign-in-rule.js';
-import type { Authenticated } from './accounts/sessions.js';
-import type { GraphQLContext } from './graphql/context.js';
+import {
+  createGateway,
+  DocumentCache,
+  NO_METRICS,
+  OriginPolicy,
+  Publisher,
+  StartupError,
+  TicketIssuer,
+  type Bus,
+  type Gateway,
+  type Metrics,
+  type SseHandler,
+} from './index.js';
+import type { Presence } from './redis.js';
 import { UserCountWorker } from './workers/user-count-worker.js';
-import { UserCountDelivery } from './workers/user-count-delivery.js';
-import type { Presence } from './cluster/presence.js';
-import { type Bus, Channels } from './pubsub/bus.js';
+import { USER_COUNT_TICKS, UserCountDelivery } from './workers/user-count-delivery.js';
 import { createInfrastructure } from './cluster/infrastructure.js';
 import { newNodeId } from './cluster/node-id.js';
-import { Publisher } from './pubsub/publisher.js';
-import { OriginPolicy } from './security/origin-policy.js';
 import { clientAddressResolver } from './security/client-address.js';
 import { openStore, type Store } from './store/database.js';
-import { migrateToLatest } from './store/migrations.js';
-import { SessionsRepo } from './store/sessions-repo.js';
-import { UsersRepo } from './store/users-repo.js';
-import { TicketIssuer } from './tickets/ticket-issuer.js';
 import { countRefusals } from './metrics/count-rate-limits.js';
-import { type Metrics, NO_METRICS } from './metrics/metrics.js';
 import { PrometheusMetrics } from './metrics/prometheus.js';
-import { databaseProblem, StartupError } from './startup-errors.js';
+import { databaseProblem } from './startup-problems.js';
 import { type MetricsServer, registerMetricsRoute, startMetricsServer } from './metrics/serve.js';
 import { loadTicketSecrets } from './tickets/ticket-secrets.js';
 
@@ -54,7 +59,7 @@ export interface Tessera {
   /** The socket gateway (built with the library's createGateway). */
   readonly gateway: Gateway<Authenticated>;
   /** The gateway's protocol engine (`gateway.engine`). */
-  readonly engine: Engine;
+  readonly engine: Gateway<Authenticated>['engine'];
   readonly worker: UserCountWorker;
   readonly nodeId: string;
   /** The metrics (the no-op when METRICS=off). */
@@ -202,7 +207,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   });
   const worker = new UserCountWorker({
     publishTick: async (message) => {
-      await bus.publish(Channels.userCountTicks, message);
+      await bus.publish(USER_COUNT_TICKS, message);
       metrics.published(); // one event per tick, for every user at once
     },
     lease: infrastructure.lease,

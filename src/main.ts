@@ -8,7 +8,7 @@ import { runPrimary } from './cluster/processes.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
 import { startTessera } from './app.js';
-import { explainStartupError, STARTUP_FAILED_EXIT_CODE } from './startup-errors.js';
+import { explainStartupError, STARTUP_FAILED_EXIT_CODE } from './startup-problems.js';
 
 function configOrExit(): Config {
   try {

@@ -1,7 +1,7 @@
 /** `npm run migrate`: brings the configured database to the newest schema and exits. */
 import { ConfigError, loadConfig } from './config/config.js';
 import { openStore } from './store/database.js';
-import { migrateToLatest } from './store/migrations.js';
+import { migrateToLatest } from './accounts/index.js';
 
 try {
   const config = loadConfig();

@@ -11,7 +11,9 @@ export { Accounts, type AuthLimits, type SignIn, type SignInClient } from './acc
 export { Sessions, isSessionLive, sessionExpiresAt, type Authenticated, type SessionTtls, type SessionsLog } from './sessions.js';
 export { MemoryRateLimiter, type RateLimiter, type RateDecision, type RateRule } from './rate-limiter.js';
 export { RedisRateLimiter } from './redis-rate-limiter.js';
-export { DeviceCookies, deviceCookieName } from './device-cookie.js';
+export { DeviceCookies, deviceCookieName, DEVICE_COOKIE_TTL_SECONDS } from './device-cookie.js';
+/** An email as accounts store and look it up (trimmed, lower-cased): normalize before a lookup of your own. */
+export { normalizeEmail } from './input-rules.js';
 export type { SignInLimits } from './sign-in-limits.js';
 export { tesseraSessions, forSocket, TESSERA_SESSION_COOKIE, type TesseraSessionsOptions } from '../sessions/tessera-sessions.js';
 export { UsersRepo } from '../store/users-repo.js';

@@ -4,8 +4,7 @@
  * someone who can run this against the database grants it; registering an
  * address proves nothing. Each change writes one audit line.
  */
-import { normalizeEmail } from '../accounts/input-rules.js';
-import type { Role, UserRow } from '../store/tables.js';
+import { normalizeEmail, type Role, type UserRow } from '../accounts/index.js';
 
 export const ADMIN_USAGE = `Usage: npm run admin -- <command>
   grant <email>    give the account with this email the admin role

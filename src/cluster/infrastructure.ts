@@ -7,22 +7,12 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
-import type { Bus } from '../pubsub/bus.js';
-import { MemoryBus } from '../pubsub/memory-bus.js';
-import { RedisBus } from '../pubsub/redis-bus.js';
-import { MemoryResumptionLog, type ResumptionLog } from '../sse/resumption-log.js';
-import { RedisResumptionLog } from '../sse/redis-resumption-log.js';
+import { MemoryBus, MemoryReplayGuard, MemoryResumptionLog, StartupError, urlWithoutPassword, type Bus, type ReplayGuard, type ResumptionLog } from '../index.js';
+import { LocalLease, LocalPresence, RedisBus, RedisLease, RedisPresence, RedisReplayGuard, RedisResumptionLog, type Lease, type Presence } from '../redis.js';
+import { MemoryRateLimiter, RedisRateLimiter, StoreReplayGuard, type RateLimiter } from '../accounts/index.js';
 import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
-import { urlWithoutPassword } from '../logging/scrub.js';
-import { redisProblem, StartupError } from '../startup-errors.js';
-import type { ReplayGuard } from '../tickets/replay-guard.js';
-import { StoreReplayGuard } from '../tickets/store-replay-guard.js';
+import { redisProblem } from '../startup-problems.js';
 import type { Store } from '../store/database.js';
-import { RedisReplayGuard } from '../tickets/redis-replay-guard.js';
-import { MemoryRateLimiter, type RateLimiter } from '../accounts/rate-limiter.js';
-import { RedisRateLimiter } from '../accounts/redis-rate-limiter.js';
-import { type Lease, LocalLease, RedisLease } from './lease.js';
-import { LocalPresence, type Presence, RedisPresence } from './presence.js';
 
 export interface Infrastructure {
   readonly bus: Bus;

@@ -5,7 +5,7 @@
  * SIGINT the primary asks every process to drain and exits 0 when all have.
  */
 import cluster from 'node:cluster';
-import { STARTUP_FAILED_EXIT_CODE } from '../startup-errors.js';
+import { STARTUP_FAILED_EXIT_CODE } from '../startup-problems.js';
 
 export function runPrimary(workers: number, log: { info(o: object, m: string): void; warn(o: object, m: string): void }): void {
   let stopping = false;

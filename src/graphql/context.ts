@@ -1,8 +1,6 @@
 /** What every resolver receives, over HTTP and over the socket alike. */
-import type { Accounts } from '../accounts/accounts.js';
-import type { Authenticated, Sessions } from '../accounts/sessions.js';
-import type { Publisher } from '../pubsub/publisher.js';
-import type { TicketIssuer } from '../tickets/ticket-issuer.js';
+import type { Accounts, Authenticated, Sessions } from '../accounts/index.js';
+import type { Publisher, TicketIssuer } from '../index.js';
 
 export interface Services {
   readonly accounts: Accounts;

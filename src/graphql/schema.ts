@@ -5,14 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { buildSchema, type GraphQLFieldResolver, GraphQLObjectType, type GraphQLSchema } from 'graphql';
-import type { SessionRow, UserRow } from '../store/tables.js';
-import { Topics } from '../pubsub/publisher.js';
+import { sessionExpiresAt, type SessionRow, type UserRow } from '../accounts/index.js';
+import { badInput, ClientError, declareTopics, ErrorCode, eventValue, forbidden, unauthenticated, type TopicSpec } from '../index.js';
+import { Topics } from './topics.js';
 import type { GraphQLContext } from './context.js';
-import { eventValue } from './event-value.js';
-import { badInput, ClientError, ErrorCode, forbidden, unauthenticated } from './errors.js';
-import { sessionExpiresAt } from '../accounts/sessions.js';
 import { typeDefs } from './type-defs.js';
-import { declareTopics, type TopicSpec } from '../gateway/topic-fields.js';
 
 type Resolver = GraphQLFieldResolver<unknown, GraphQLContext, any>;
 

@@ -5,16 +5,20 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
-import type { Sessions } from '../accounts/sessions.js';
+import type { Sessions } from '../accounts/index.js';
 import type { GraphQLContext, Services } from '../graphql/context.js';
-import type { DocumentCache } from '../graphql/document-cache.js';
-import { ErrorCode } from '../graphql/errors.js';
-import { sendAnswer } from '../fastify/send-answer.js';
-import { serveSse } from '../fastify/serve-sse.js';
-import type { SseHandler } from '../sse/sse-handler.js';
-import { answerOperation, guardRequest, requestError, wantsGraphQLResponse } from '../graphql/over-http.js';
-import type { OriginPolicy } from '../security/origin-policy.js';
-import { paramsFromBody, paramsFromQueryString, type GraphQLParams } from './graphql-params.js';
+import { ErrorCode, type DocumentCache, type OriginPolicy, type SseHandler } from '../index.js';
+import {
+  answerOperation,
+  guardRequest,
+  paramsFromBody,
+  paramsFromQueryString,
+  requestError,
+  sendAnswer,
+  serveSse,
+  wantsGraphQLResponse,
+  type GraphQLParams,
+} from '../fastify/index.js';
 import { cookieControl, type CookieSettings, readDeviceCookie, readSessionSecret } from './session-cookie.js';
 
 export interface GraphQLRouteOptions {

@@ -1,7 +1,7 @@
 /** The session and device cookies: their names, attributes, and reading them from a request. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CookieControl } from '../graphql/context.js';
-import { DEVICE_COOKIE_TTL_SECONDS, deviceCookieName } from '../accounts/device-cookie.js';
+import { DEVICE_COOKIE_TTL_SECONDS, deviceCookieName } from '../accounts/index.js';
 
 export interface CookieSettings {
   readonly secure: boolean;

@@ -7,9 +7,9 @@
  * shaped like a ticket or a session secret.
  */
 import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
-import { REDACTED, safeUrl, scrubHeader } from './scrub.js';
+import { REDACTED, safeUrl, scrubHeader } from '../index.js';
 
-export { REDACTED, safeUrl, scrubHeader, scrubSecrets, urlWithoutPassword } from './scrub.js';
+export { REDACTED, safeUrl, scrubHeader, scrubSecrets, urlWithoutPassword } from '../index.js';
 
 const REDACT_PATHS = [
   'req.headers.cookie',

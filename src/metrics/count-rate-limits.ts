@@ -3,8 +3,8 @@
  * the limiter knowing: its `hit` is wrapped on the instance, so the limiter
  * (a pure core) stays free of metrics.
  */
-import type { RateLimiter } from '../accounts/rate-limiter.js';
-import type { Metrics } from './metrics.js';
+import type { RateLimiter } from '../accounts/index.js';
+import type { Metrics } from '../index.js';
 
 export function countRefusals<L extends RateLimiter>(limiter: L, metrics: Metrics): L {
   if (!metrics.enabled) return limiter;

@@ -3,8 +3,8 @@
  * code from 1000 to 4999, any 123 bytes of text), so they are mapped onto the
  * codes and reasons Tessera knows; anything else is `other`. Pure.
  */
-import { CloseCode, CloseReason } from '../gateway/protocol/close-codes.js';
-import { TicketFailure } from '../tickets/ticket.js';
+import { CloseCode, CloseReason } from '../index.js';
+import { TicketFailure } from '../tickets/index.js';
 
 export const OTHER = 'other';
 

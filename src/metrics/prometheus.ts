@@ -7,7 +7,7 @@
  * CPU, memory, heap and event-loop delay (`nodejs_eventloop_lag_*`).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { GatewayGauges, Metrics } from './metrics.js';
+import type { GatewayGauges, Metrics } from '../index.js';
 import { closeCodeLabel, closeReasonLabel, rateLimitScopeLabel, statusLabel, ticketResultLabel } from './labels.js';
 
 const NO_GAUGES: GatewayGauges = {

@@ -26,8 +26,6 @@ export const Channels = {
   topic: (topic: string) => `topic:${topic}`,
   /** Ended sessions: a JSON {@link RevocationMessage}. */
   revocations: 'tessera:revocations',
-  /** The user-count worker's ticks: one JSON `{ tick, seed }` per interval for the whole cluster. */
-  userCountTicks: 'tessera:user-count-ticks',
 } as const;
 
 export interface RevocationMessage {

@@ -42,9 +42,3 @@ export class Publisher {
     return this.metrics.enabled ? sent.then(() => this.metrics.published()) : sent;
   }
 }
-
-/** The topics, named in one place. */
-export const Topics = {
-  userCount: (userId: string) => `user_count:${userId}`,
-  announcements: 'system_announcements',
-} as const;

@@ -5,7 +5,7 @@
  * outage arrives late: delivery is at-most-once).
  */
 import { Redis } from 'ioredis';
-import { urlWithoutPassword } from '../logging/scrub.js';
+import { urlWithoutPassword } from '../index.js';
 
 export interface RedisLog {
   info(object: object, message: string): void;

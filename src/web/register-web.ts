@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { OriginPolicy } from '../security/origin-policy.js';
+import type { OriginPolicy } from '../index.js';
 
 export interface WebOptions {
   /** ALLOWED_ORIGINS: a page may open the socket only to an origin listed there. */

@@ -8,8 +8,11 @@
  * topics never blocks its event loop for long; a newer tick stops an older
  * one still running.
  */
-import { type Bus, Channels } from '../pubsub/bus.js';
+import type { Bus } from '../index.js';
 import { isSeed, userCountValue } from './user-count-value.js';
+
+/** The bus channel of the worker's ticks: one JSON `{ tick, seed }` per interval for the whole cluster (the demo's own, not the library's). */
+export const USER_COUNT_TICKS = 'tessera:user-count-ticks';
 
 const PREFIX = 'user_count:';
 /** Topics per slice between yields to the event loop (about 10–20 ms of fan-out each). */
@@ -31,7 +34,7 @@ export class UserCountDelivery {
   #running: Promise<number> = Promise.resolve(0);
 
   constructor(private readonly options: UserCountDeliveryOptions) {
-    this.#stop = options.bus.subscribe(Channels.userCountTicks, (message) => this.receive(message));
+    this.#stop = options.bus.subscribe(USER_COUNT_TICKS, (message) => this.receive(message));
   }
 
   /** The run of the latest tick: resolves how many topics it delivered to (for tests and the bench). */

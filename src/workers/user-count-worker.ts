@@ -5,12 +5,12 @@
  * four times per interval and take over within two intervals if it lapses.
  *
  * A tick is ONE bus message for the whole cluster, `{ tick, seed }` on
- * {@link Channels.userCountTicks}, with a fresh 128-bit seed; every node
+ * `USER_COUNT_TICKS` (user-count-delivery.ts), with a fresh 128-bit seed; every node
  * derives its local users' values from the seed (user-count-delivery.ts,
  * user-count-value.ts). So the holder needs no list of users, Redis carries
  * one message per tick, and a node's work is O(its local topics).
  */
-import type { Lease } from '../cluster/lease.js';
+import type { Lease } from '../redis.js';
 import { newSeed } from './user-count-value.js';
 
 /** What the lease holder publishes each tick. */
@@ -22,7 +22,7 @@ export interface UserCountTick {
 }
 
 export interface UserCountWorkerOptions {
-  /** Sends one tick message to every node (the bus, on Channels.userCountTicks). */
+  /** Sends one tick message to every node (the bus, on USER_COUNT_TICKS). */
   readonly publishTick: (message: string) => Promise<void>;
   readonly lease: Lease;
   /** 0 turns the worker off. */

@@ -50,9 +50,9 @@ const PEERS_OF: Record<string, readonly string[]> = {
 
 /** The demo app's modules (paths inside lib/): its schema, workers, pages, config, HTTP server, pino logger… */
 const DEMO_MODULES = [
-  /^(app|main|migrate|admin)\.js$/,
+  /^(app|main|migrate|admin|startup-problems)\.js$/,
   /^(admin|workers|web|config)\//,
-  /^graphql\/(schema|type-defs|context|one-sign-in-rule)\.js$/,
+  /^graphql\/(schema|type-defs|context|one-sign-in-rule|topics)\.js$/,
   /^http\/(server|graphql-route|session-cookie|connection-cap)\.js$/,
   /^metrics\/(prometheus|serve|labels|count-rate-limits)\.js$/,
   /^logging\/logger\.js$/,

@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LocalLease, type Lease } from '../../src/cluster/lease.js';
-import { Channels } from '../../src/pubsub/bus.js';
 import { MemoryBus } from '../../src/pubsub/memory-bus.js';
-import { UserCountDelivery } from '../../src/workers/user-count-delivery.js';
+import { USER_COUNT_TICKS, UserCountDelivery } from '../../src/workers/user-count-delivery.js';
 import { isSeed, newSeed, userCountValue } from '../../src/workers/user-count-value.js';
 import { UserCountWorker } from '../../src/workers/user-count-worker.js';
 
@@ -117,7 +116,7 @@ describe('UserCountDelivery', () => {
     const bus = new MemoryBus();
     const { delivery, delivered, errors } = node(bus, ['user_count:a', 'system_announcements', 'user_count:b', 'other:user_count:c']);
     const seed = newSeed();
-    await bus.publish(Channels.userCountTicks, JSON.stringify({ tick: 1, seed }));
+    await bus.publish(USER_COUNT_TICKS, JSON.stringify({ tick: 1, seed }));
     assert.equal(await delivery.settled, 2);
     assert.deepEqual(delivered, [
       { topic: 'user_count:a', message: String(userCountValue(seed, 'user_count:a')) },
@@ -133,7 +132,7 @@ describe('UserCountDelivery', () => {
     const a = node(bus, ['user_count:shared', 'user_count:only-a']);
     const b = node(bus, ['user_count:only-b', 'user_count:shared']);
     const worker = new UserCountWorker({
-      publishTick: (message) => bus.publish(Channels.userCountTicks, message),
+      publishTick: (message) => bus.publish(USER_COUNT_TICKS, message),
       lease: new LocalLease(),
       intervalMs: 1000,
       onError: (error) => assert.fail(String(error)),
@@ -180,7 +179,7 @@ describe('UserCountDelivery', () => {
     assert.equal(delivered.length, 0);
     assert.equal(errors.length, 4);
     delivery.close();
-    await bus.publish(Channels.userCountTicks, JSON.stringify({ tick: 2, seed: newSeed() }));
+    await bus.publish(USER_COUNT_TICKS, JSON.stringify({ tick: 2, seed: newSeed() }));
     assert.equal(delivered.length, 0);
   });
 });

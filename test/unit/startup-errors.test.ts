@@ -1,8 +1,8 @@
-/** The start-up failure lines (src/startup-errors.ts): each names the fix. */
+/** The start-up failure lines (src/startup-problems.ts): each names the fix. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/config.js';
-import { databaseProblem, explainStartupError, StartupError } from '../../src/startup-errors.js';
+import { databaseProblem, explainStartupError, StartupError } from '../../src/startup-problems.js';
 
 const errno = (code: string, extra: Record<string, unknown> = {}) => Object.assign(new Error(`listen ${code}`), { code, ...extra });
 
