@@ -11,7 +11,7 @@ import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { type GatewayGauges, type Metrics, NO_METRICS } from '../metrics/metrics.js';
 import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
-import { Connection, type Operation } from './connection.js';
+import { Connection, type ConnectionLimits, type Operation } from './connection.js';
 import { type ContextFunction, defaultContext } from './context-input.js';
 import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
@@ -101,6 +101,8 @@ export class Engine {
   readonly #fieldOf = new WeakMap<DocumentNode, string>();
   readonly #outputBudget: OutputBudget | undefined;
   readonly #slicer: MessageSlicer<Connection>;
+  // The per-socket limits every Connection reads: one frozen object for all of them.
+  readonly #connectionLimits: ConnectionLimits;
   readonly #revokedListeners = new Set<(sessionIds: readonly string[], reason: string) => void>();
 
   constructor(options: EngineOptions) {
@@ -110,6 +112,7 @@ export class Engine {
     this.limits = options.limits;
     this.log = options.log;
     this.#sessions = options.sessions;
+    this.#connectionLimits = Object.freeze({ maxBufferedBytes: options.limits.maxBufferedBytes, messagesPerSecond: options.limits.messagesPerSecond });
     this.#context = options.context ?? defaultContext;
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
@@ -160,7 +163,7 @@ export class Engine {
       transport,
       info.ip,
       info.userAgent,
-      { maxBufferedBytes: this.limits.maxBufferedBytes, messagesPerSecond: this.limits.messagesPerSecond },
+      this.#connectionLimits,
       this.#released,
       this.#outputBudget,
     );
@@ -175,9 +178,10 @@ export class Engine {
         return undefined;
       });
     }
-    connection.initDeadline = Date.now() + this.limits.initTimeoutMs;
+    const deadline = Date.now() + this.limits.initTimeoutMs;
+    connection.initDeadline = deadline;
     this.#awaitingInit.add(connection);
-    this.#initTimer.armFor(connection.initDeadline);
+    this.#initTimer.armFor(deadline);
     return connection;
   }
 
@@ -204,7 +208,7 @@ export class Engine {
       transport,
       client.ip,
       client.userAgent,
-      { maxBufferedBytes: this.limits.maxBufferedBytes, messagesPerSecond: this.limits.messagesPerSecond },
+      this.#connectionLimits,
       this.#released,
       this.#outputBudget,
     );
@@ -477,13 +481,15 @@ export class Engine {
   /** The client sent connection_init: its init deadline no longer applies. */
   initReceived(connection: Connection): void {
     this.#awaitingInit.delete(connection);
+    connection.initDeadline = undefined;
   }
 
   #expireInits(): void {
     const now = Date.now();
     for (const connection of this.#awaitingInit) {
-      if (connection.initDeadline > now) {
-        this.#initTimer.armFor(connection.initDeadline);
+      const deadline = connection.initDeadline ?? 0;
+      if (deadline > now) {
+        this.#initTimer.armFor(deadline);
         return;
       }
       this.#awaitingInit.delete(connection);
