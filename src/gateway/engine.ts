@@ -9,7 +9,7 @@ import type { GatewaySession, SessionSource } from '../sessions/session-source.j
 import type { DocumentCache } from '../graphql/document-cache.js';
 import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { type GatewayGauges, type Metrics, NO_METRICS } from '../metrics/metrics.js';
-import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
+import { type Bus, Channels, type Listener, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
 import { Connection, type ConnectionLimits, type Operation } from './connection.js';
 import { type ContextFunction, defaultContext } from './context-input.js';
@@ -85,7 +85,10 @@ export class Engine {
   readonly #watch: SessionWatch;
   readonly #connections = new Set<Connection>();
   readonly #connectionsPerUser = new Map<string, number>();
+  // Per topic, the function that stops listening to it: only for a bus without `unsubscribe`.
+  // With one, every topic shares #onTopicMessage, and nothing is kept per topic here.
   readonly #topicListeners = new Map<string, () => void>();
+  readonly #onTopicMessage: Listener = (message, channel) => this.#fanout.deliver(Channels.topicOf(channel), message);
   // Standard (graphql-js subscribe) subscriptions running, by field, for the gauges.
   readonly #streamsByField = new Map<string, number>();
   // Connections awaiting connection_init, in the order their deadlines fall: one timer for all.
@@ -383,10 +386,14 @@ export class Engine {
 
     subscribe(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): void {
     if (this.#registry.add(topic, key, spec, subscriber)) {
-      this.#topicListeners.set(
-        topic,
-        this.#bus.subscribe(Channels.topic(topic), (message) => this.#fanout.deliver(topic, message)),
-      );
+      if (this.#bus.unsubscribe !== undefined) {
+        this.#bus.subscribe(Channels.topic(topic), this.#onTopicMessage);
+      } else {
+        this.#topicListeners.set(
+          topic,
+          this.#bus.subscribe(Channels.topic(topic), (message) => this.#fanout.deliver(topic, message)),
+        );
+      }
       this.#topicWatcher?.add(topic);
     }
   }
@@ -397,8 +404,12 @@ export class Engine {
     const emptied = this.#registry.remove(subscriber);
     held?.release();
     if (emptied === undefined) return;
-    this.#topicListeners.get(emptied)?.();
-    this.#topicListeners.delete(emptied);
+    if (this.#bus.unsubscribe !== undefined) {
+      this.#bus.unsubscribe(Channels.topic(emptied), this.#onTopicMessage);
+    } else {
+      this.#topicListeners.get(emptied)?.();
+      this.#topicListeners.delete(emptied);
+    }
     this.#topicWatcher?.remove(emptied);
   }
 
