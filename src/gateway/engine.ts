@@ -16,6 +16,7 @@ import { type ContextFunction, defaultContext } from './context-input.js';
 import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
 import { type Group, type GroupSpec, memberCount, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
+import { flatString } from './flat-string.js';
 import { handleComplete } from './handlers/complete.js';
 import { handleConnectionInit } from './handlers/connection-init.js';
 import { handlePing } from './handlers/ping.js';
@@ -387,7 +388,7 @@ export class Engine {
     subscribe(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): void {
     if (this.#registry.add(topic, key, spec, subscriber)) {
       if (this.#bus.unsubscribe !== undefined) {
-        this.#bus.subscribe(Channels.topic(topic), this.#onTopicMessage);
+        this.#bus.subscribe(flatString(Channels.topic(topic)), this.#onTopicMessage);
       } else {
         this.#topicListeners.set(
           topic,
