@@ -219,6 +219,10 @@ export class WsAdapter {
   }
 
   #accept(ws: WebSocket, socket: Duplex, ip: string, userAgent: string | undefined, cookieHeader: string | undefined): void {
+    // Reading the client's address made Node cache it on the socket (`_peername`, an object of its
+    // own for the socket's life); the connection keeps the address, and Node reads it again if
+    // anything asks (net.Socket#_getpeername recomputes a missing cache while the socket is open).
+    if ((socket as { _peername?: unknown })._peername !== undefined) (socket as { _peername?: unknown })._peername = undefined;
     this.#perAddress.set(ip, (this.#perAddress.get(ip) ?? 0) + 1);
     const transport = new WsTransport(ws, socket);
     const connection = this.options.engine.open(transport, { ip, userAgent, subprotocol: ws.protocol, cookieHeader });
