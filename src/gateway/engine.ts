@@ -89,7 +89,10 @@ export class Engine {
   // Per topic, the function that stops listening to it: only for a bus without `unsubscribe`.
   // With one, every topic shares #onTopicMessage, and nothing is kept per topic here.
   readonly #topicListeners = new Map<string, () => void>();
-  readonly #onTopicMessage: Listener = (message, channel) => this.#fanout.deliver(Channels.topicOf(channel), message);
+  readonly #onTopicMessage: Listener = (message, channel) => {
+    // Only used with a bus that has `unsubscribe`, which passes the channel (bus.ts).
+    if (channel !== undefined) this.#fanout.deliver(Channels.topicOf(channel), message);
+  };
   // Standard (graphql-js subscribe) subscriptions running, by field, for the gauges.
   readonly #streamsByField = new Map<string, number>();
   // Connections awaiting connection_init, in the order their deadlines fall: one timer for all.

@@ -4,8 +4,11 @@
  * disconnected is not replayed; {@link Bus.onReconnect} tells a subscriber when
  * it may have missed some, so that it can catch up from the store (revocations do).
  */
-/** Called with each message of a channel, and that channel's name (a bus with {@link Bus.unsubscribe} must pass it). */
-export type Listener = (message: string, channel: string) => void;
+/**
+ * Called with each message of a channel, and that channel's name. The name is optional for
+ * buses written before it was passed; a bus with {@link Bus.unsubscribe} must pass it.
+ */
+export type Listener = (message: string, channel?: string) => void;
 
 export interface Bus {
   /** Sends `message` to every listener of `channel`, in this process and (with Redis) in all others. */
