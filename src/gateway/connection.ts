@@ -29,6 +29,13 @@ export interface ConnectionLimits {
 // A frame's header: at most 10 bytes (RFC 6455 §5.2), counted generously.
 const FRAME_OVERHEAD = 14;
 
+// The token bucket's clock: ms since this module loaded, and its tokens in thousandths. Both stay
+// small integers (a time since the epoch, or a fraction, would be a heap number of its own in
+// every connection; these are held inline). Exact: a refill of `ms × rate` thousandths is what
+// `ms × rate / 1000` tokens were.
+const CLOCK_ORIGIN = Date.now();
+const MILLI = 1000;
+
 export class Connection implements SubscriberSink, BudgetedOutput {
   state: ConnectionState = 'awaiting-init';
   /** What carries it: a WebSocket, or a GraphQL-over-SSE stream (engine.openStream); told to the context function. */
@@ -39,26 +46,28 @@ export class Connection implements SubscriberSink, BudgetedOutput {
   context: unknown;
   /** Live operations by id: fan-out subscribers, standard streams, or PENDING. */
   readonly operations = new OperationTable<Operation>();
-  /** When connection_init is due (ms since the epoch). */
-  initDeadline = 0;
+  /** When connection_init is due (ms since the epoch); undefined once it came (no number kept for the socket's life). */
+  initDeadline: number | undefined;
   /** Set by the keep-alive sweep, cleared by a pong. */
   awaitingPong = false;
   /** Resolves the session the upgrade's cookie names, when one was sent from an allowed Origin. */
   cookieAuth: Promise<GatewaySession | undefined> | undefined;
   /** The unread bytes the output budget counts for this socket; kept by the budget. */
   accountedBytes = 0;
-  #tokens: number;
-  #refilledAt = Date.now();
+  // Thousandths of a token, and when last refilled (ms since CLOCK_ORIGIN).
+  #milliTokens: number;
+  #refilledAt = Date.now() - CLOCK_ORIGIN;
 
   constructor(
     readonly transport: Transport,
     readonly ip: string,
     readonly userAgent: string | undefined,
+    /** Shared by every connection of an engine (one object, not one per socket). */
     private readonly limits: ConnectionLimits,
     private readonly onClose: (connection: Connection) => void,
     private readonly budget?: OutputBudget,
   ) {
-    this.#tokens = limits.messagesPerSecond * 2;
+    this.#milliTokens = limits.messagesPerSecond * 2 * MILLI;
   }
 
   get isOpen(): boolean {
@@ -137,10 +146,11 @@ export class Connection implements SubscriberSink, BudgetedOutput {
   /** Token bucket: MESSAGES_PER_SECOND sustained, twice that in a burst. */
   takeMessageToken(now: number): boolean {
     const rate = this.limits.messagesPerSecond;
-    this.#tokens = Math.min(rate * 2, this.#tokens + ((now - this.#refilledAt) * rate) / 1000);
-    this.#refilledAt = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    const at = Math.floor(now) - CLOCK_ORIGIN;
+    this.#milliTokens = Math.min(rate * 2 * MILLI, this.#milliTokens + (at - this.#refilledAt) * rate);
+    this.#refilledAt = at;
+    if (this.#milliTokens < MILLI) return false;
+    this.#milliTokens -= MILLI;
     return true;
   }
 }

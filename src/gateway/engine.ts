@@ -9,13 +9,14 @@ import type { GatewaySession, SessionSource } from '../sessions/session-source.j
 import type { DocumentCache } from '../graphql/document-cache.js';
 import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { type GatewayGauges, type Metrics, NO_METRICS } from '../metrics/metrics.js';
-import { type Bus, Channels, type RevocationMessage } from '../pubsub/bus.js';
+import { type Bus, Channels, type Listener, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
-import { Connection, type Operation } from './connection.js';
+import { Connection, type ConnectionLimits, type Operation } from './connection.js';
 import { type ContextFunction, defaultContext } from './context-input.js';
 import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
 import { type Group, type GroupSpec, memberCount, type Subscriber, TopicRegistry } from './fanout/topic-registry.js';
+import { flatString } from './flat-string.js';
 import { handleComplete } from './handlers/complete.js';
 import { handleConnectionInit } from './handlers/connection-init.js';
 import { handlePing } from './handlers/ping.js';
@@ -85,7 +86,13 @@ export class Engine {
   readonly #watch: SessionWatch;
   readonly #connections = new Set<Connection>();
   readonly #connectionsPerUser = new Map<string, number>();
+  // Per topic, the function that stops listening to it: only for a bus without `unsubscribe`.
+  // With one, every topic shares #onTopicMessage, and nothing is kept per topic here.
   readonly #topicListeners = new Map<string, () => void>();
+  readonly #onTopicMessage: Listener = (message, channel) => {
+    // Only used with a bus that has `unsubscribe`, which passes the channel (bus.ts).
+    if (channel !== undefined) this.#fanout.deliver(Channels.topicOf(channel), message);
+  };
   // Standard (graphql-js subscribe) subscriptions running, by field, for the gauges.
   readonly #streamsByField = new Map<string, number>();
   // Connections awaiting connection_init, in the order their deadlines fall: one timer for all.
@@ -101,6 +108,8 @@ export class Engine {
   readonly #fieldOf = new WeakMap<DocumentNode, string>();
   readonly #outputBudget: OutputBudget | undefined;
   readonly #slicer: MessageSlicer<Connection>;
+  // The per-socket limits every Connection reads: one frozen object for all of them.
+  readonly #connectionLimits: ConnectionLimits;
   readonly #revokedListeners = new Set<(sessionIds: readonly string[], reason: string) => void>();
 
   constructor(options: EngineOptions) {
@@ -110,6 +119,7 @@ export class Engine {
     this.limits = options.limits;
     this.log = options.log;
     this.#sessions = options.sessions;
+    this.#connectionLimits = Object.freeze({ maxBufferedBytes: options.limits.maxBufferedBytes, messagesPerSecond: options.limits.messagesPerSecond });
     this.#context = options.context ?? defaultContext;
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
@@ -160,7 +170,7 @@ export class Engine {
       transport,
       info.ip,
       info.userAgent,
-      { maxBufferedBytes: this.limits.maxBufferedBytes, messagesPerSecond: this.limits.messagesPerSecond },
+      this.#connectionLimits,
       this.#released,
       this.#outputBudget,
     );
@@ -175,9 +185,10 @@ export class Engine {
         return undefined;
       });
     }
-    connection.initDeadline = Date.now() + this.limits.initTimeoutMs;
+    const deadline = Date.now() + this.limits.initTimeoutMs;
+    connection.initDeadline = deadline;
     this.#awaitingInit.add(connection);
-    this.#initTimer.armFor(connection.initDeadline);
+    this.#initTimer.armFor(deadline);
     return connection;
   }
 
@@ -204,7 +215,7 @@ export class Engine {
       transport,
       client.ip,
       client.userAgent,
-      { maxBufferedBytes: this.limits.maxBufferedBytes, messagesPerSecond: this.limits.messagesPerSecond },
+      this.#connectionLimits,
       this.#released,
       this.#outputBudget,
     );
@@ -379,10 +390,14 @@ export class Engine {
 
     subscribe(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): void {
     if (this.#registry.add(topic, key, spec, subscriber)) {
-      this.#topicListeners.set(
-        topic,
-        this.#bus.subscribe(Channels.topic(topic), (message) => this.#fanout.deliver(topic, message)),
-      );
+      if (this.#bus.unsubscribe !== undefined) {
+        this.#bus.subscribe(flatString(Channels.topic(topic)), this.#onTopicMessage);
+      } else {
+        this.#topicListeners.set(
+          topic,
+          this.#bus.subscribe(Channels.topic(topic), (message) => this.#fanout.deliver(topic, message)),
+        );
+      }
       this.#topicWatcher?.add(topic);
     }
   }
@@ -393,8 +408,12 @@ export class Engine {
     const emptied = this.#registry.remove(subscriber);
     held?.release();
     if (emptied === undefined) return;
-    this.#topicListeners.get(emptied)?.();
-    this.#topicListeners.delete(emptied);
+    if (this.#bus.unsubscribe !== undefined) {
+      this.#bus.unsubscribe(Channels.topic(emptied), this.#onTopicMessage);
+    } else {
+      this.#topicListeners.get(emptied)?.();
+      this.#topicListeners.delete(emptied);
+    }
     this.#topicWatcher?.remove(emptied);
   }
 
@@ -477,13 +496,15 @@ export class Engine {
   /** The client sent connection_init: its init deadline no longer applies. */
   initReceived(connection: Connection): void {
     this.#awaitingInit.delete(connection);
+    connection.initDeadline = undefined;
   }
 
   #expireInits(): void {
     const now = Date.now();
     for (const connection of this.#awaitingInit) {
-      if (connection.initDeadline > now) {
-        this.#initTimer.armFor(connection.initDeadline);
+      const deadline = connection.initDeadline ?? 0;
+      if (deadline > now) {
+        this.#initTimer.armFor(deadline);
         return;
       }
       this.#awaitingInit.delete(connection);

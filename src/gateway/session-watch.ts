@@ -8,17 +8,30 @@
  * whose session ended closes at the latest one re-check period (plus the time of
  * that re-check) after this node can see the store.
  */
-import type { SessionSource, SessionStatus } from '../sessions/session-source.js';
+import type { GatewaySession, SessionSource, SessionStatus } from '../sessions/session-source.js';
 import type { Connection } from './connection.js';
 import { CloseCode, CloseReason } from './protocol/close-codes.js';
 import { DeadlineHeap } from './timers/deadline-heap.js';
 import { SingleTimer } from './timers/single-timer.js';
 
-interface Watched {
-  // An array, not a Set: a session nearly always has one socket, and a Set costs
-  // several times an array's memory for that (this is per authenticated socket).
-  readonly connections: Connection[];
-  expiresAt: number;
+/**
+ * A session with more than one socket, or whose expiry moved since it was watched. A
+ * session nearly always has one socket: it is then held as that connection itself
+ * (its expiry is its session's), with no record, array or number of its own.
+ */
+class Watched {
+  constructor(
+    // An array, not a Set: a Set costs several times an array's memory for a few sockets.
+    readonly connections: Connection[],
+    public expiresAt: number,
+  ) {}
+}
+
+/** What the watch holds for a session: its one connection, or a {@link Watched}. */
+type Entry = Connection | Watched;
+
+function expiresAtOf(entry: Entry): number {
+  return entry instanceof Watched ? entry.expiresAt : (entry.session as GatewaySession).expiresAt;
 }
 
 interface Tombstone {
@@ -59,7 +72,7 @@ export function closeReasonFor(status: Exclude<SessionStatus, 'live'>): string {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class SessionWatch {
-  readonly #bySession = new Map<string, Watched>();
+  readonly #bySession = new Map<string, Entry>();
   #heap = new DeadlineHeap<string>();
   readonly #timer = new SingleTimer(() => void this.#expireDue());
   readonly #recheckMs: number;
@@ -116,13 +129,15 @@ export class SessionWatch {
       connection.close(CloseCode.Unauthorized, tombstone.reason);
       return false;
     }
-    let watched = this.#bySession.get(id);
-    if (watched === undefined) {
-      watched = { connections: [], expiresAt: session.expiresAt };
-      this.#bySession.set(id, watched);
-      this.#schedule(id, watched.expiresAt);
+    const entry = this.#bySession.get(id);
+    if (entry === undefined) {
+      this.#bySession.set(id, connection);
+      this.#schedule(id, session.expiresAt);
+    } else if (entry instanceof Watched) {
+      if (!entry.connections.includes(connection)) entry.connections.push(connection);
+    } else if (entry !== connection) {
+      this.#bySession.set(id, new Watched([entry, connection], expiresAtOf(entry)));
     }
-    if (!watched.connections.includes(connection)) watched.connections.push(connection);
     if (now - checkedSince >= this.#tombstoneMs || this.#evictedAt >= checkedSince) void this.#checkOne(id);
     return true;
   }
@@ -130,19 +145,26 @@ export class SessionWatch {
   remove(connection: Connection): void {
     const id = connection.session?.id;
     if (id === undefined) return;
-    const watched = this.#bySession.get(id);
-    if (watched === undefined) return;
-    const index = watched.connections.indexOf(connection);
-    if (index !== -1) watched.connections.splice(index, 1);
+    const entry = this.#bySession.get(id);
+    if (entry === undefined) return;
     // The heap entry stays; it is skipped when it comes due (lazy deletion),
     // and the heap is rebuilt when such entries outnumber the live ones.
-    if (watched.connections.length === 0) this.#bySession.delete(id);
+    if (entry instanceof Watched) {
+      const index = entry.connections.indexOf(connection);
+      if (index !== -1) entry.connections.splice(index, 1);
+      if (entry.connections.length === 0) this.#bySession.delete(id);
+    } else if (entry === connection) {
+      this.#bySession.delete(id);
+    }
     if (this.#heap.size > 1000 + 2 * this.#bySession.size) this.#rebuild();
   }
 
   #rebuild(): void {
     this.#heap = new DeadlineHeap<string>();
-    for (const [id, watched] of this.#bySession) if (Number.isFinite(watched.expiresAt)) this.#heap.push(watched.expiresAt, id);
+    for (const [id, entry] of this.#bySession) {
+      const at = expiresAtOf(entry);
+      if (Number.isFinite(at)) this.#heap.push(at, id);
+    }
   }
 
   /** Closes every socket of these sessions with 4401 (final for clients) and the reason, and remembers them for sockets being admitted. */
@@ -150,10 +172,11 @@ export class SessionWatch {
     const now = Date.now();
     for (const id of sessionIds) {
       this.#bury(id, reason, now);
-      const watched = this.#bySession.get(id);
-      if (watched === undefined) continue;
+      const entry = this.#bySession.get(id);
+      if (entry === undefined) continue;
       this.#bySession.delete(id);
-      for (const connection of [...watched.connections]) connection.close(CloseCode.Unauthorized, reason);
+      if (entry instanceof Watched) for (const connection of [...entry.connections]) connection.close(CloseCode.Unauthorized, reason);
+      else entry.close(CloseCode.Unauthorized, reason);
     }
   }
 
@@ -280,25 +303,29 @@ export class SessionWatch {
     this.#timer.armFor(at);
   }
 
+  /** The session's sockets now expire at `at` (a lone connection gets its record for that); nothing if it is no longer watched. */
+  #reschedule(id: string, at: number): void {
+    const entry = this.#bySession.get(id);
+    if (entry === undefined) return;
+    if (entry instanceof Watched) entry.expiresAt = at;
+    else this.#bySession.set(id, new Watched([entry], at));
+    this.#schedule(id, at);
+  }
+
   async #expireDue(): Promise<void> {
     const now = Date.now();
     for (const id of this.#heap.popDue(now)) {
-      const watched = this.#bySession.get(id);
-      if (watched === undefined || watched.expiresAt > now) continue; // gone, or rescheduled later
+      const entry = this.#bySession.get(id);
+      if (entry === undefined || expiresAtOf(entry) > now) continue; // gone, or rescheduled later
       // The idle expiry may have slid through HTTP use since the socket opened: ask the store.
       try {
         const check = await this.sessions.check(id);
-        if (check.status === 'live') {
-          watched.expiresAt = check.session.expiresAt;
-          this.#schedule(id, watched.expiresAt);
-        } else {
-          this.revoke([id], closeReasonFor(check.status));
-        }
+        if (check.status === 'live') this.#reschedule(id, check.session.expiresAt);
+        else this.revoke([id], closeReasonFor(check.status));
       } catch (error) {
         // Store unreachable: keep the sockets and look again shortly.
         this.log.warn({ err: error }, 'could not check an expiring session; retrying');
-        watched.expiresAt = now + 5000;
-        this.#schedule(id, watched.expiresAt);
+        this.#reschedule(id, now + 5000);
       }
     }
     const next = this.#heap.peek();

@@ -114,9 +114,6 @@ function cutIfStillUnread(ws: WebSocket): void {
   if (ws.readyState !== WebSocket.CLOSED && ws.bufferedAmount > 0) ws.terminate();
 }
 
-// ws closes the socket itself on a protocol error (e.g. 1009 for an oversized message); 'close' follows.
-function ignoreError(): void {}
-
 function destroyOnError(this: Duplex): void {
   this.destroy();
 }
@@ -132,36 +129,49 @@ export class WsAdapter {
   readonly #keepAlive: NodeJS.Timeout | undefined;
   readonly #onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
   #closing = false;
-  readonly #listeners: {
-    message: (this: WebSocket, data: Buffer) => void;
-    pong: (this: WebSocket) => void;
-    close: (this: WebSocket, code: number, reason: Buffer) => void;
-  };
 
   constructor(private readonly options: WsAdapterOptions) {
     this.#perAddress = options.perAddress ?? new Map();
     const sockets = this.#sockets;
     const engine = options.engine;
     const closed = (ws: WebSocket, code: number, reason: Buffer) => this.#closed(ws, code, reason);
-    this.#listeners = {
-      message(data) {
-        const connection = sockets.get(this);
-        // Text and binary frames alike are read as UTF-8 JSON.
-        if (connection !== undefined) engine.receive(connection, data.toString());
-      },
-      pong() {
-        const connection = sockets.get(this);
-        if (connection !== undefined) connection.awaitingPong = false;
-      },
-      close(code, reason) {
-        closed(this, code, reason);
-      },
-    };
+    /**
+     * The adapter's sockets take their events without a listener each: ws keeps a socket's
+     * listeners in a dictionary-mode object, and four of them (message, pong, error, close)
+     * cost ~250 bytes per socket, more than a tenth of what a subscribed socket holds.
+     * `emit` hands the four straight to the adapter, then to any listener added the usual way.
+     */
+    class AdapterSocket extends WebSocket {
+      override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+        switch (event) {
+          case 'message': {
+            const connection = sockets.get(this);
+            // Text and binary frames alike are read as UTF-8 JSON.
+            if (connection !== undefined) engine.receive(connection, (a as Buffer).toString());
+            break;
+          }
+          case 'pong': {
+            const connection = sockets.get(this);
+            if (connection !== undefined) connection.awaitingPong = false;
+            break;
+          }
+          case 'close':
+            closed(this, a as number, b as Buffer);
+            break;
+          case 'error':
+            // ws closes the socket itself on a protocol error (e.g. 1009 for an oversized message); 'close' follows.
+            if (this.listenerCount('error') === 0) return true;
+            break;
+        }
+        return super.emit(event, a, b);
+      }
+    }
     this.#wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
       clientTracking: false,
       maxPayload: options.maxMessageBytes,
+      WebSocket: AdapterSocket,
       // Picks graphql-transport-ws when offered; otherwise echoes the first offer so that the
       // handshake completes and the engine's 4406 reaches the client (answering no subprotocol
       // to a client that offered one makes it fail the handshake, and it never sees a code).
@@ -209,17 +219,15 @@ export class WsAdapter {
   }
 
   #accept(ws: WebSocket, socket: Duplex, ip: string, userAgent: string | undefined, cookieHeader: string | undefined): void {
+    // Reading the client's address made Node cache it on the socket (`_peername`, an object of its
+    // own for the socket's life); the connection keeps the address, and Node reads it again if
+    // anything asks (net.Socket#_getpeername recomputes a missing cache while the socket is open).
+    if ((socket as { _peername?: unknown })._peername !== undefined) (socket as { _peername?: unknown })._peername = undefined;
     this.#perAddress.set(ip, (this.#perAddress.get(ip) ?? 0) + 1);
     const transport = new WsTransport(ws, socket);
     const connection = this.options.engine.open(transport, { ip, userAgent, subprotocol: ws.protocol, cookieHeader });
     this.#sockets.set(ws, connection);
-    // Shared listeners (found again through #sockets), not closures per socket: at
-    // tens of thousands of sockets, four closures each are a measurable part of the heap.
-    ws.on('message', this.#listeners.message);
-    ws.on('pong', this.#listeners.pong);
-    ws.on('error', ignoreError);
-    // 'on', not 'once': close fires once anyway, and once() wraps the listener in two objects per socket.
-    ws.on('close', this.#listeners.close);
+    // Its events reach the adapter through AdapterSocket.emit (found again through #sockets).
   }
 
   #closed(ws: WebSocket, code: number, reason: Buffer): void {

@@ -4,13 +4,23 @@
  * disconnected is not replayed; {@link Bus.onReconnect} tells a subscriber when
  * it may have missed some, so that it can catch up from the store (revocations do).
  */
-export type Listener = (message: string) => void;
+/**
+ * Called with each message of a channel, and that channel's name. The name is optional for
+ * buses written before it was passed; a bus with {@link Bus.unsubscribe} must pass it.
+ */
+export type Listener = (message: string, channel?: string) => void;
 
 export interface Bus {
   /** Sends `message` to every listener of `channel`, in this process and (with Redis) in all others. */
   publish(channel: string, message: string): Promise<void>;
   /** Listens on `channel` until the returned function is called. */
   subscribe(channel: string, listener: Listener): () => void;
+  /**
+   * Optional: stops `listener` on `channel`, as calling the function `subscribe` returned would.
+   * A bus that has it must pass listeners the channel too; the engine then keeps one listener
+   * for all its topics and no function per topic (a per-user topic per socket).
+   */
+  unsubscribe?(channel: string, listener: Listener): void;
   /**
    * Calls `listener` each time this process is back on the bus after losing it, once
    * its channels are subscribed again: messages published meanwhile were lost.
@@ -24,6 +34,8 @@ export interface Bus {
 export const Channels = {
   /** Events for one subscription topic, e.g. `topic:user_count:<user id>`. */
   topic: (topic: string) => `topic:${topic}`,
+  /** The topic of a {@link Channels.topic} channel. */
+  topicOf: (channel: string) => channel.slice(6),
   /** Ended sessions: a JSON {@link RevocationMessage}. */
   revocations: 'tessera:revocations',
 } as const;

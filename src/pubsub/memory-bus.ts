@@ -33,15 +33,15 @@ export class MemoryBus implements Bus {
         if (typeof listeners === 'function') {
           // Unless it stopped listening since the publish (a Set would have lost it too).
           const now = this.#channels.get(queue[i] as string);
-          if (now === listeners || (now instanceof Set && now.has(listeners))) listeners(message);
+          if (now === listeners || (now instanceof Set && now.has(listeners))) listeners(message, queue[i] as string);
         } else if (listeners.size === 1) {
           // The one listener, without copying the set (a listener added meanwhile is not called, as below).
           for (const listener of listeners) {
-            listener(message);
+            listener(message, queue[i] as string);
             break;
           }
         } else {
-          for (const listener of [...listeners]) listener(message);
+          for (const listener of [...listeners]) listener(message, queue[i] as string);
         }
       } catch (error) {
         // A listener's bug must not cost the other messages their delivery: they go on, and this turn's publishes reject.
@@ -56,15 +56,17 @@ export class MemoryBus implements Bus {
     if (listeners === undefined) this.#channels.set(channel, listener);
     else if (listeners instanceof Set) listeners.add(listener);
     else if (listeners !== listener) this.#channels.set(channel, new Set([listeners, listener]));
-    return () => {
-      const current = this.#channels.get(channel);
-      if (current === listener) {
-        this.#channels.delete(channel);
-      } else if (current instanceof Set) {
-        current.delete(listener);
-        if (current.size === 0) this.#channels.delete(channel);
-      }
-    };
+    return () => this.unsubscribe(channel, listener);
+  }
+
+  unsubscribe(channel: string, listener: Listener): void {
+    const current = this.#channels.get(channel);
+    if (current === listener) {
+      this.#channels.delete(channel);
+    } else if (current instanceof Set) {
+      current.delete(listener);
+      if (current.size === 0) this.#channels.delete(channel);
+    }
   }
 
   /** In process, nothing is ever missed: never called. */

@@ -19,9 +19,10 @@ export class RedisBus implements Bus {
     private readonly onError: (error: unknown, channel: string) => void,
   ) {
     subscriber.on('message', (channel: string, message: string) => {
-      const listeners = this.#listeners.get(channel.slice(this.prefix.length));
+      const name = channel.slice(this.prefix.length);
+      const listeners = this.#listeners.get(name);
       if (listeners === undefined) return;
-      for (const listener of listeners) listener(message);
+      for (const listener of listeners) listener(message, name);
     });
     let lost = false;
     subscriber.on('close', () => (lost = true));
@@ -57,12 +58,14 @@ export class RedisBus implements Bus {
       this.subscriber.subscribe(this.prefix + channel).catch((error: unknown) => this.onError(error, channel));
     }
     listeners.add(listener);
-    return () => {
-      const current = this.#listeners.get(channel);
-      if (current === undefined || !current.delete(listener) || current.size > 0) return;
-      this.#listeners.delete(channel);
-      this.subscriber.unsubscribe(this.prefix + channel).catch((error: unknown) => this.onError(error, channel));
-    };
+    return () => this.unsubscribe(channel, listener);
+  }
+
+  unsubscribe(channel: string, listener: Listener): void {
+    const current = this.#listeners.get(channel);
+    if (current === undefined || !current.delete(listener) || current.size > 0) return;
+    this.#listeners.delete(channel);
+    this.subscriber.unsubscribe(this.prefix + channel).catch((error: unknown) => this.onError(error, channel));
   }
 
   /** Re-subscribes every channel with a listener: after a reconnect whose automatic resubscription missed some. */

@@ -22,6 +22,53 @@ function toGatewaySession(auth: Authenticated): GatewaySession<Authenticated> {
 }
 
 /**
+ * A socket's copy of its session row: the fields it needs held, the stripped ones (the
+ * cookie hash, the user agent, timestamps a socket never reads) read from the prototype as
+ * '' / null / 0. A class of its own, not an object literal: a literal with the row's fields
+ * shares the rows' hidden class, whose time fields hold a boxed number each even when 0.
+ * (Stripped fields are not own properties: a spread or JSON of this copy leaves them out.)
+ */
+class SocketSessionRow {
+  declare readonly token_hash: string;
+  declare readonly created_at: number;
+  declare readonly last_seen_at: number;
+  declare readonly user_agent: string | null;
+  constructor(
+    readonly id: string,
+    readonly user_id: string,
+    readonly idle_expires_at: number,
+    readonly absolute_expires_at: number,
+  ) {}
+}
+Object.defineProperties(SocketSessionRow.prototype, {
+  token_hash: { value: '', enumerable: true },
+  created_at: { value: 0, enumerable: true },
+  last_seen_at: { value: 0, enumerable: true },
+  user_agent: { value: null, enumerable: true },
+});
+
+/** A socket's copy of its user row, as {@link SocketSessionRow}: no password hash, role `user`, no timestamps. */
+class SocketUserRow {
+  declare readonly password_hash: string;
+  declare readonly role: 'user';
+  declare readonly created_at: number;
+  declare readonly updated_at: number;
+  constructor(
+    readonly id: string,
+    readonly email: string,
+    readonly email_normalized: string,
+    readonly name: string | null,
+  ) {}
+}
+Object.defineProperties(SocketUserRow.prototype, {
+  password_hash: { value: '', enumerable: true },
+  // Never trusted for a privilege: queries and mutations on the socket reload the user.
+  role: { value: 'user', enumerable: true },
+  created_at: { value: 0, enumerable: true },
+  updated_at: { value: 0, enumerable: true },
+});
+
+/**
  * What a socket keeps of its session and user: the rows without their secrets
  * (password hash, cookie hash) or user agent. A socket holds this for its whole
  * life, so the strings it does not need are left out of the heap; operations
@@ -29,30 +76,10 @@ function toGatewaySession(auth: Authenticated): GatewaySession<Authenticated> {
  */
 export function forSocket(auth: Authenticated): Authenticated {
   const { session, user } = auth;
-  // Timestamps a socket never reads are zeroed (a small integer costs no heap
-  // object, a millisecond time does); equal strings are shared, not copied.
+  // Equal strings are shared, not copied.
   return {
-    session: {
-      id: session.id,
-      user_id: user.id,
-      token_hash: '',
-      created_at: 0,
-      last_seen_at: 0,
-      idle_expires_at: session.idle_expires_at,
-      absolute_expires_at: session.absolute_expires_at,
-      user_agent: null,
-    },
-    user: {
-      id: user.id,
-      email: user.email === user.email_normalized ? user.email_normalized : user.email,
-      email_normalized: user.email_normalized,
-      name: user.name,
-      password_hash: '',
-      // Never trusted for a privilege: queries and mutations on the socket reload the user.
-      role: 'user',
-      created_at: 0,
-      updated_at: 0,
-    },
+    session: new SocketSessionRow(session.id, user.id, session.idle_expires_at, session.absolute_expires_at),
+    user: new SocketUserRow(user.id, user.email === user.email_normalized ? user.email_normalized : user.email, user.email_normalized, user.name),
   };
 }
 

@@ -84,17 +84,38 @@ export const DEFAULT_MEMORY_LOG_LIMITS: MemoryLogLimits = { ...DEFAULT_RESUMPTIO
 /** What an event costs beyond its data, as the memory log counts it: the id string, the entry, its array slot. */
 export const ENTRY_OVERHEAD_BYTES = 120;
 
-interface Entry {
-  readonly id: string;
-  readonly key: readonly [number, number];
-  readonly at: number;
-  readonly data: string;
-  readonly bytes: number;
+/**
+ * One logged event. Compact, since a per-user topic per socket holds one each: its id's two
+ * parts as fields (not an array), and when it was appended as its distance behind the id's
+ * time (0 unless the clock stepped back), so that one boxed number holds both times.
+ */
+class Entry {
+  constructor(
+    readonly id: string,
+    /** The id's parts: ms, then the sequence within that ms. */
+    readonly ms: number,
+    readonly seq: number,
+    /** `ms` minus when it was appended. */
+    readonly behind: number,
+    readonly data: string,
+    readonly bytes: number,
+  ) {}
+
+  /** When it was appended (ms since the epoch). */
+  get at(): number {
+    return this.ms - this.behind;
+  }
+
+  /** Compares its id with `key` as {@link compareEventIds} does. */
+  compare(key: readonly [number, number]): number {
+    return this.ms !== key[0] ? this.ms - key[0] : this.seq - key[1];
+  }
 }
 
 /** One topic's events, oldest first, from `start` (dropping from the head is O(1); the array is compacted now and then). */
 class TopicLog {
-  entries: Entry[] = [];
+  // Made with its first event: an array literal of one holds one slot, where a push onto [] reserves 17.
+  constructor(public entries: Entry[]) {}
   start = 0;
 
   get size(): number {
@@ -126,7 +147,7 @@ class TopicLog {
     let high = this.entries.length;
     while (low < high) {
       const middle = (low + high) >>> 1;
-      if (compareEventIds((this.entries[middle] as Entry).key, key) <= 0) low = middle + 1;
+      if ((this.entries[middle] as Entry).compare(key) <= 0) low = middle + 1;
       else high = middle;
     }
     return low;
@@ -171,18 +192,17 @@ export class MemoryResumptionLog implements ResumptionLog {
     } else {
       this.#lastSeq++;
     }
-    const key = [this.#lastMs, this.#lastSeq] as const;
-    const id = `${key[0]}-${key[1]}`;
+    const id = `${this.#lastMs}-${this.#lastSeq}`;
+    const entry = new Entry(id, this.#lastMs, this.#lastSeq, this.#lastMs - now, data, data.length * 2 + ENTRY_OVERHEAD_BYTES);
     let log = this.#topics.get(topic);
     if (log === undefined) {
-      log = new TopicLog();
       if (this.#topics.size >= this.#limits.maxTopics) this.#dropStalest();
+      log = new TopicLog([entry]);
     } else {
       this.#topics.delete(topic);
+      log.entries.push(entry);
     }
     this.#topics.set(topic, log);
-    const entry: Entry = { id, key, at: now, data, bytes: data.length * 2 + ENTRY_OVERHEAD_BYTES };
-    log.entries.push(entry);
     this.#bytes += entry.bytes;
     this.#trim(log, now);
     while (log.size > this.#limits.maxEvents) this.#shift(log);
@@ -197,7 +217,7 @@ export class MemoryResumptionLog implements ResumptionLog {
     if (log !== undefined) this.#trim(log, this.#now());
     if (key === undefined || log === undefined || log.size === 0) return { events: [], gap: true };
     const after = log.firstAfter(key);
-    const held = after > log.start && compareEventIds((log.entries[after - 1] as Entry).key, key) === 0;
+    const held = after > log.start && (log.entries[after - 1] as Entry).compare(key) === 0;
     const events = log.entries.slice(after).map(({ id, data }) => ({ id, data }));
     return { events, gap: !held };
   }

@@ -6,15 +6,20 @@
  * skips `execute` (leaf-result.ts). Every peer (graphql-ws, Yoga, Mercurius) executes and
  * stringifies once per subscriber instead.
  */
-import { execute, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
+import { type DocumentNode, execute, type ExecutionResult, type GraphQLError, type GraphQLSchema } from 'graphql';
 import { type ErrorLog, formatErrors } from '../../graphql/format-errors.js';
 import { type Metrics, NO_METRICS } from '../../metrics/metrics.js';
-import { leafPlan, leafResultJson } from './leaf-result.js';
+import { type LeafPlan, leafPlan, leafResultJson } from './leaf-result.js';
 import { NextPayload } from './next-payload.js';
 import { decodeEventMessage } from '../../pubsub/event-message.js';
 import type { Group, Subscriber, TopicRegistry } from './topic-registry.js';
 
 export class Fanout {
+  // A document's fast path, found once and shared by every group of that document: a per-user
+  // group per socket would otherwise hold a plan object each. Unnamed operations only (a
+  // document with several named operations is planned per group, as before).
+  readonly #leafOf = new WeakMap<DocumentNode, LeafPlan | null>();
+
   constructor(
     private readonly schema: GraphQLSchema,
     private readonly registry: TopicRegistry,
@@ -50,7 +55,7 @@ export class Fanout {
    * resuming SSE stream, which replays logged events through its group's selection.
    */
   payloadFor(group: Group, event: unknown): string | Promise<string> {
-    const leaf = (group.leaf ??= leafPlan(this.schema, group.document, group.operationName) ?? null);
+    const leaf = (group.leaf ??= this.#planFor(group));
     const json = leaf === null ? undefined : leafResultJson(leaf, event);
     if (json !== undefined) return json;
     const result = execute({
@@ -64,6 +69,16 @@ export class Fanout {
     return result instanceof Promise ? result.then((settled) => this.#payloadJson(settled)) : this.#payloadJson(result);
   }
 
+  #planFor(group: Group): LeafPlan | null {
+    if (group.operationName !== undefined) return leafPlan(this.schema, group.document, group.operationName) ?? null;
+    let plan = this.#leafOf.get(group.document);
+    if (plan === undefined) {
+      plan = leafPlan(this.schema, group.document, undefined) ?? null;
+      this.#leafOf.set(group.document, plan);
+    }
+    return plan;
+  }
+
   #payloadJson(result: ExecutionResult): string {
     return result.errors === undefined
       ? JSON.stringify(result)
@@ -72,7 +87,7 @@ export class Fanout {
 
   #deliverTo(group: Group, topic: string, event: unknown, eventId: string | undefined): void {
     const id = group.resumable === false ? undefined : eventId;
-    const leaf = (group.leaf ??= leafPlan(this.schema, group.document, group.operationName) ?? null);
+    const leaf = (group.leaf ??= this.#planFor(group));
     const json = leaf === null ? undefined : leafResultJson(leaf, event);
     if (json !== undefined) {
       this.#sendPayload(group, json, id);

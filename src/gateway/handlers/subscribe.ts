@@ -29,6 +29,7 @@ import { hasConditionalRootSelection } from '../../graphql/single-field-subscrip
 import { type Connection, PENDING, type StreamOperation } from '../connection.js';
 import type { Engine } from '../engine.js';
 import type { Subscriber } from '../fanout/topic-registry.js';
+import { flatString } from '../flat-string.js';
 import { topicSpecOf } from '../topic-fields.js';
 import { CloseCode, CloseReason } from '../protocol/close-codes.js';
 import { completeFrame, errorFrame, nextFrame, nextPrefix } from '../protocol/frames.js';
@@ -122,7 +123,7 @@ async function subscribe(
   }
   let topic: string;
   try {
-    topic = spec.topic(getArgumentValues(fieldDef, fieldNode, coerced.coerced), context);
+    topic = flatString(spec.topic(getArgumentValues(fieldDef, fieldNode, coerced.coerced), context));
   } catch (error) {
     // A GraphQLError is the app refusing (its message is shown); anything else is masked and logged.
     connection.send(errorFrame(id, formatErrors([locatedError(error, [fieldNode])], engine.log).errors));
@@ -153,7 +154,7 @@ async function subscribe(
   // Subscribers with equal keys would execute to equal results: the fan-out runs them once.
   const scope = spec.scope === 'user' ? (connection.session?.userId ?? '') : '';
   const operationName = operation.name?.value;
-  const key = `${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`;
+  const key = flatString(`${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`);
   const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined, document: hold };
   connection.operations.set(id, subscriber);
   engine.subscribe(topic, key, { document: shared.document, operationName, variables, context: groupContext, resumable: spec.resumable !== false }, subscriber);
