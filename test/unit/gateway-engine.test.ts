@@ -3,7 +3,7 @@
  * Covers what a real socket cannot easily provoke, such as 4500.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import type { SocketAuthenticator } from '../../src/gateway/auth/socket-authenticator.js';
 import { Engine } from '../../src/gateway/engine.js';
 import { CloseCode, CloseReason } from '../../src/gateway/protocol/close-codes.js';
@@ -97,12 +97,18 @@ describe('Engine (pure, fake transport)', () => {
   });
 
   test('4429 "too many messages per second" past the burst of twice the rate', () => {
-    const { engine, open } = makeEngine(anonymous, 10);
-    const { transport, connection } = open();
-    for (let i = 0; i < 25; i++) engine.receive(connection, '{"type":"ping"}');
-    assert.deepEqual(transport.closed, { code: CloseCode.TooManyRequests, reason: CloseReason.tooManyMessages });
-    assert.equal(transport.sent.length, 20);
-    engine.shutdown();
+    // The clock stands still: on a loaded machine a stall between two pings would refill a token.
+    mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    try {
+      const { engine, open } = makeEngine(anonymous, 10);
+      const { transport, connection } = open();
+      for (let i = 0; i < 25; i++) engine.receive(connection, '{"type":"ping"}');
+      assert.deepEqual(transport.closed, { code: CloseCode.TooManyRequests, reason: CloseReason.tooManyMessages });
+      assert.equal(transport.sent.length, 20);
+      engine.shutdown();
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test('1013 once the transport reports more buffered output than the limit', async () => {
