@@ -32,6 +32,8 @@ const { startTessera } = await import(entry('app'));
 const { loadConfig } = await import(entry('config/config'));
 const { createLogger } = await import(entry('logging/logger'));
 
+const NOT_RESUMABLE = { resumable: false };
+
 // A real argon2id hash (of a password nobody uses): these users never sign in over HTTP.
 const PASSWORD_HASH = '$argon2id$v=19$m=19456,t=2,p=1$YmVuY2hiZW5jaGJlbmNo$0pQ0F9vJtYw3m6G1h1s0h9mQbqH0lI6nqBf9mTi6Jz8';
 
@@ -95,7 +97,9 @@ serve(async ({ host, origin }) => {
     secrets: (n) => users.slice(0, n).map((user) => user.secret),
     tickets: (n) => users.slice(0, n).map(({ userId, sessionId }) => tessera.services.tickets.issue({ userId, sessionId })),
     broadcast: (round) => tessera.services.publisher.publish(broadcastTopic, announcement(round)),
-    publishUser: (index, round) => void tessera.services.publisher.publish(userTopic(`bench-u${index}`), round),
+    // A per-user counter opts out of the SSE resumption log, as PublishOptions says (and as
+    // accountsUserCount declares, resumable: false): the next value replaces it, nobody resumes it.
+    publishUser: (index, round) => void tessera.services.publisher.publish(userTopic(`bench-u${index}`), round, NOT_RESUMABLE),
     close: () => tessera.close(),
   };
 });

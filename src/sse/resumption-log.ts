@@ -112,11 +112,21 @@ class Entry {
   }
 }
 
-/** One topic's events, oldest first, from `start` (dropping from the head is O(1); the array is compacted now and then). */
+/**
+ * One topic's events, oldest first, from `start` (dropping from the head is O(1); the array is
+ * compacted now and then); and its place in the log's list of topics, stalest first.
+ */
 class TopicLog {
-  // Made with its first event: an array literal of one holds one slot, where a push onto [] reserves 17.
-  constructor(public entries: Entry[]) {}
   start = 0;
+  /** The next staler and the next fresher topic (undefined at the ends). */
+  staler: TopicLog | undefined;
+  fresher: TopicLog | undefined;
+
+  constructor(
+    readonly topic: string,
+    // Made with its first event: an array literal of one holds one slot, where a push onto [] reserves 17.
+    public entries: Entry[],
+  ) {}
 
   get size(): number {
     return this.entries.length - this.start;
@@ -163,8 +173,17 @@ class TopicLog {
 export class MemoryResumptionLog implements ResumptionLog {
   readonly #limits: MemoryLogLimits;
   readonly #now: () => number;
-  /** Topics in the order they were last appended to (re-inserted on append): the stalest first. */
+  /** Each topic's log, by name. Never iterated: the order is the list below. */
   readonly #topics = new Map<string, TopicLog>();
+  /**
+   * The topics in the order they were last appended to, as a list through their logs: the
+   * stalest first. (Not the Map's own order, re-inserting on append: a Map keeps deleted
+   * entries as holes until it rehashes, and every drop walking from its start would step
+   * over all of them; with thousands of topics appended in turn, that made each append
+   * cost O(topics).)
+   */
+  #stalest: TopicLog | undefined;
+  #freshest: TopicLog | undefined;
   #bytes = 0;
   #lastMs = 0;
   #lastSeq = -1;
@@ -197,12 +216,13 @@ export class MemoryResumptionLog implements ResumptionLog {
     let log = this.#topics.get(topic);
     if (log === undefined) {
       if (this.#topics.size >= this.#limits.maxTopics) this.#dropStalest();
-      log = new TopicLog([entry]);
+      log = new TopicLog(topic, [entry]);
+      this.#topics.set(topic, log);
     } else {
-      this.#topics.delete(topic);
+      this.#unlink(log);
       log.entries.push(entry);
     }
-    this.#topics.set(topic, log);
+    this.#linkFreshest(log);
     this.#bytes += entry.bytes;
     this.#trim(log, now);
     while (log.size > this.#limits.maxEvents) this.#shift(log);
@@ -236,30 +256,44 @@ export class MemoryResumptionLog implements ResumptionLog {
   /** Topics whose newest event is past the window hold nothing a client could resume from. */
   #dropStaleTopics(now: number): void {
     const cutoff = now - this.#limits.maxAgeMs;
-    for (const [topic, log] of this.#topics) {
+    for (let log = this.#stalest; log !== undefined; log = this.#stalest) {
       const newest = log.newest();
       if (newest !== undefined && newest.at > cutoff) return;
-      this.#drop(topic, log);
+      this.#drop(log);
     }
   }
 
   #dropStalest(): void {
-    for (const [topic, log] of this.#topics) {
-      this.#drop(topic, log);
-      return;
-    }
+    if (this.#stalest !== undefined) this.#drop(this.#stalest);
   }
 
   #dropOldestEvent(): void {
-    for (const [topic, log] of this.#topics) {
-      this.#shift(log);
-      if (log.size === 0) this.#drop(topic, log);
-      return;
-    }
+    const log = this.#stalest;
+    if (log === undefined) return;
+    this.#shift(log);
+    if (log.size === 0) this.#drop(log);
   }
 
-  #drop(topic: string, log: TopicLog): void {
+  #drop(log: TopicLog): void {
     while (log.size > 0) this.#shift(log);
-    this.#topics.delete(topic);
+    this.#topics.delete(log.topic);
+    this.#unlink(log);
+  }
+
+  #linkFreshest(log: TopicLog): void {
+    log.staler = this.#freshest;
+    log.fresher = undefined;
+    if (this.#freshest === undefined) this.#stalest = log;
+    else this.#freshest.fresher = log;
+    this.#freshest = log;
+  }
+
+  #unlink(log: TopicLog): void {
+    if (log.staler === undefined) this.#stalest = log.fresher;
+    else log.staler.fresher = log.fresher;
+    if (log.fresher === undefined) this.#freshest = log.staler;
+    else log.fresher.staler = log.staler;
+    log.staler = undefined;
+    log.fresher = undefined;
   }
 }

@@ -52,6 +52,33 @@ describe('MemoryResumptionLog: its own bounds', () => {
     assert.equal((await log.since('a', a)).gap, false);
   });
 
+  it('the stalest-first order holds through re-appends in the middle and at either end, over many topics cycling through maxTopics', async () => {
+    const { log } = clocked({ maxTopics: 3 });
+    const first = new Map<string, string>();
+    const append = async (topic: string) => {
+      const id = await log.append(topic, topic);
+      if (!first.has(topic)) first.set(topic, id);
+    };
+    await append('a');
+    await append('b');
+    await append('c'); // order: a b c
+    await append('b'); // middle to freshest: a c b
+    await append('a'); // stalest to freshest: c b a
+    await append('a'); // freshest again: c b a
+    await append('d'); // c goes: b a d
+    assert.equal(log.topicCount, 3);
+    assert.equal((await log.since('c', first.get('c') as string)).gap, true);
+    for (const kept of ['b', 'a', 'd']) assert.equal((await log.since(kept, first.get(kept) as string)).gap, false, kept);
+    await append('e'); // b goes: a d e
+    assert.equal((await log.since('b', first.get('b') as string)).gap, true);
+    assert.equal((await log.since('a', first.get('a') as string)).gap, false);
+    // Thousands of topics through a small log, in turn (the per-user pattern): only the last three stay.
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 2_000; i++) await log.append(`user:${i}`, String(round));
+    assert.equal(log.topicCount, 3);
+    for (const kept of ['user:1997', 'user:1998', 'user:1999']) assert.equal((await log.since(kept, '0-0')).events.length, 1, kept);
+    assert.deepEqual(await log.since('user:1996', '0-0'), { events: [], gap: true });
+  });
+
   it('past maxBytes the oldest events of the stalest topics go first, and the count goes down with them', async () => {
     const item = 'x'.repeat(100);
     const cost = item.length * 2 + ENTRY_OVERHEAD_BYTES;
