@@ -13,7 +13,8 @@
  * package cannot resolve. Then `src/main.js` starts there (SQLite in a temporary
  * DATA_DIR, a free port, ALLOWED_ORIGINS set, no web pages built) and runs the
  * seed's flow: register over GraphQL HTTP (cookie), a socket by cookie from
- * the allowed Origin and one by ticket, events, logout closes both with 4401
+ * the allowed Origin and one by ticket, events (the user count, and an
+ * announcement by a user made admin with the copied `admin.js`), logout closes both with 4401
  * 'session ended', a spent ticket closes with 4403, a foreign Origin gets 403.
  */
 import assert from 'node:assert/strict';
@@ -91,31 +92,39 @@ function prepare(folder: string, tarball: string): Prepared {
 }
 
 interface Running {
+  readonly folder: string;
+  readonly port: number;
   readonly base: string;
   readonly ws: string;
   readonly child: ChildProcess;
   readonly output: () => string;
 }
 
+/** The demo's configuration, as environment variables: SQLite in the folder's data/, a fast user-count worker. */
+function demoEnv(folder: string, port: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'WORKERS', 'METRICS', 'NODE_ENV', 'TRUST_PROXY']) delete env[name];
+  return {
+    ...env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATA_DIR: join(folder, 'data'),
+    ALLOWED_ORIGINS: ORIGIN,
+    TICKET_SECRETS: TEST_TICKET_SECRET,
+    USER_COUNT_INTERVAL_MS: '100',
+    LOG_LEVEL: 'info',
+  };
+}
+
+/** Runs the copied demo's admin CLI (`npm run admin -- …`) on the same database; resolves its stdout. */
+function admin(app: Running, ...args: string[]): string {
+  return run(process.execPath, ['src/admin.js', ...args], app.folder, 20_000, { ...demoEnv(app.folder, app.port), LOG_LEVEL: 'silent' });
+}
+
 /** Starts the copied demo's main and waits for /healthz. */
 async function start(folder: string): Promise<Running> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['DATABASE_URL', 'REDIS_URL', 'WORKERS', 'METRICS', 'NODE_ENV', 'TRUST_PROXY']) delete env[name];
-  const child = spawn(process.execPath, ['src/main.js'], {
-    cwd: folder,
-    env: {
-      ...env,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: join(folder, 'data'),
-      ALLOWED_ORIGINS: ORIGIN,
-      TICKET_SECRETS: TEST_TICKET_SECRET,
-      USER_COUNT_INTERVAL_MS: '100',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, ['src/main.js'], { cwd: folder, env: demoEnv(folder, port), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -130,7 +139,7 @@ async function start(folder: string): Promise<Running> {
     if (healthy) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { base, ws: `ws://127.0.0.1:${port}/graphql`, child, output: () => output };
+  return { folder, port, base, ws: `ws://127.0.0.1:${port}/graphql`, child, output: () => output };
 }
 
 async function stop(running: Running | undefined): Promise<void> {
@@ -143,11 +152,11 @@ async function stop(running: Running | undefined): Promise<void> {
 }
 
 /** A new account, signed in (the client keeps its session cookie). */
-async function registered(app: Running): Promise<HttpClient> {
-  const client = new HttpClient(app.base);
-  await client.register();
-  assert.ok(client.cookieHeader?.includes('tessera_session='), 'a session cookie');
-  return client;
+async function registered(app: Running): Promise<{ http: HttpClient; email: string }> {
+  const http = new HttpClient(app.base);
+  const { email } = await http.register();
+  assert.ok(http.cookieHeader?.includes('tessera_session='), 'a session cookie');
+  return { http, email };
 }
 
 const COUNT = 'subscription { accountsUserCount }';
@@ -210,18 +219,30 @@ describe("Tessera's own app (the demo) from the packed tarball", () => {
     assert.equal((await fetch(`${base}/`)).status, 503);
   });
 
-  it('register, socket by cookie and by ticket, events, logout closes both with 4401', async () => {
+  it('register, socket by cookie and by ticket, events (user count, an announcement), logout closes both with 4401', async () => {
     const running = app as Running;
-    const alice = await registered(running);
+    const { http: alice, email } = await registered(running);
     const byCookie = await RawClient.open(running.ws, { origin: ORIGIN, headers: { cookie: alice.cookieHeader as string } });
     await byCookie.init();
     const byTicket = await RawClient.open(running.ws, { origin: ORIGIN });
     await byTicket.init({ token: await alice.ticket() });
-    const bob = await registered(running);
+    const { http: bob } = await registered(running);
     const bobSocket = await RawClient.open(running.ws, { origin: ORIGIN });
     await bobSocket.init({ token: await bob.ticket() });
-    for (const client of [byCookie, byTicket, bobSocket]) client.subscribe('c1', COUNT);
-    for (const client of [byCookie, byTicket, bobSocket]) await countFrom(client, 'c1');
+    const sockets = [byCookie, byTicket, bobSocket];
+    for (const client of sockets) client.subscribe('c1', COUNT);
+    for (const client of sockets) await countFrom(client, 'c1');
+
+    // An announcement by Alice, made admin with the copied demo's own CLI, reaches every subscriber.
+    assert.equal(admin(running, 'grant', email), `Granted the admin role to ${email}.\n`);
+    for (const client of sockets) client.subscribe('a1', 'subscription { systemAnnouncements { message } }');
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the subscriptions are registered
+    const announced = await alice.gql('mutation { systemAnnounce(message: "from the tarball") { message } }');
+    assert.deepEqual(announced.body, { data: { systemAnnounce: { message: 'from the tarball' } } });
+    for (const client of sockets) {
+      const next = await client.next((message) => message.id === 'a1' && message.type === 'next');
+      assert.deepEqual(next.payload, { data: { systemAnnouncements: { message: 'from the tarball' } } });
+    }
 
     const loggedOut = await alice.gql('mutation { accountsLogout }');
     assert.deepEqual(loggedOut.body, { data: { accountsLogout: true } });
@@ -236,7 +257,7 @@ describe("Tessera's own app (the demo) from the packed tarball", () => {
 
   it('a spent ticket is refused (4403)', async () => {
     const running = app as Running;
-    const carol = await registered(running);
+    const { http: carol } = await registered(running);
     const ticket = await carol.ticket();
     const first = await RawClient.open(running.ws, { origin: ORIGIN });
     await first.init({ token: ticket });
@@ -248,7 +269,7 @@ describe("Tessera's own app (the demo) from the packed tarball", () => {
 
   it('an upgrade from a foreign Origin is refused with 403, even with a valid cookie', async () => {
     const running = app as Running;
-    const dave = await registered(running);
+    const { http: dave } = await registered(running);
     await assert.rejects(
       RawClient.open(running.ws, { origin: 'http://evil.example', headers: { cookie: dave.cookieHeader as string } }),
       /upgrade refused: 403/,
