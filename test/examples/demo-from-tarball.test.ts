@@ -36,7 +36,7 @@ interface Prepared {
   readonly folder: string;
   /** The demo modules copied (src/ paths). */
   readonly modules: readonly string[];
-  /** Imports of entry points rewritten, as `module: specifier`. */
+  /** How many imports of the copies are package specifiers (`tessera`, `tessera/…`). */
   readonly rewritten: number;
   /** Imports of library modules that are not entry points (must be none). */
   readonly strays: readonly string[];
