@@ -135,7 +135,7 @@ for (const example of EXAMPLES) {
       packed.value ??= packTarball();
       const installed = install(example.name, packed.value.tarball);
       folder = installed.folder;
-      process.stdout.write(`${example.name}: npm pack ${packed.value.ms} ms (once), npm install ${installed.ms} ms\n`);
+      process.stdout.write(`${example.name}: npm pack ${packed.value.ms} ms (once${packed.value.shared ? ', by an earlier test file of this run' : ''}), npm install ${installed.ms} ms\n`);
       app = await start(folder);
     });
     after(async () => {

@@ -1,9 +1,10 @@
 /**
  * `npm pack` of the repository into a temporary folder, as a user would get
  * the package: the prepack script builds lib/ (declarations included) first.
+ * Once per `node --test` run: the test files that need the tarball share it.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ export interface Packed {
   readonly files: readonly string[];
   /** How long `npm pack` took, in ms. */
   readonly ms: number;
+  /** True when another test file of the same `node --test` run packed it (see packTarball). */
+  readonly shared: boolean;
 }
 
 /** Runs a command; throws with its output when it fails. */
@@ -40,9 +43,51 @@ export function npmEnv(): NodeJS.ProcessEnv {
 
 let packed: Packed | undefined;
 
-/** Packs once per process into a fresh temporary folder. */
+/** A process's start time in clock ticks since boot (Linux /proc), or undefined elsewhere. */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    // Fields after "(comm) ": state is field 3, starttime field 22.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+const RUN_FOLDER = /^tessera-pack-run-(\d+)-(\d+)$/;
+
+/**
+ * The folder the test files of one `node --test` run share their pack in: each
+ * file is a child process of the same runner, named by the runner's pid and
+ * start time (so a later runner that gets a recycled pid never sees an old
+ * tarball). Undefined outside the runner or without /proc: each process packs.
+ * Folders of runners that have exited are removed here.
+ */
+function runFolder(): string | undefined {
+  if (process.env['NODE_TEST_CONTEXT'] === undefined) return undefined;
+  const started = startTimeOf(process.ppid);
+  if (started === undefined) return undefined;
+  for (const name of readdirSync(tmpdir())) {
+    const match = RUN_FOLDER.exec(name);
+    if (match !== null && startTimeOf(Number(match[1])) !== match[2]) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+  return join(tmpdir(), `tessera-pack-run-${process.ppid}-${started}`);
+}
+
+/**
+ * Packs once per process into a fresh temporary folder; under `node --test`,
+ * once per run: the first test file that packs leaves the tarball in the run's
+ * folder for the others (the sources do not change during a run: tests never
+ * modify tracked files). That folder is removed by the next run.
+ */
 export function packTarball(): Packed {
   if (packed !== undefined) return packed;
+  const shared = runFolder();
+  const record = shared === undefined ? undefined : join(shared, 'packed.json');
+  if (record !== undefined && existsSync(record)) {
+    packed = { ...(JSON.parse(readFileSync(record, 'utf8')) as Omit<Packed, 'shared'>), shared: true };
+    return packed;
+  }
   const destination = mkdtempSync(join(tmpdir(), 'tessera-pack-'));
   process.once('exit', () => rmSync(destination, { recursive: true, force: true }));
   const started = Date.now();
@@ -51,7 +96,19 @@ export function packTarball(): Packed {
   const json = JSON.parse(out.slice(out.indexOf('[\n'))) as { filename: string; files: { path: string }[] }[];
   const entry = json[0];
   if (entry === undefined) throw new Error(`npm pack printed no package: ${out}`);
-  packed = { tarball: join(destination, entry.filename), files: entry.files.map((file) => file.path), ms: Date.now() - started };
+  const files = entry.files.map((file) => file.path);
+  const ms = Date.now() - started;
+  if (shared === undefined || record === undefined) {
+    packed = { tarball: join(destination, entry.filename), files, ms, shared: false };
+    return packed;
+  }
+  // Moved into the run's folder, the record written last and renamed into place: a reader sees all or nothing.
+  mkdirSync(shared, { recursive: true });
+  const tarball = join(shared, entry.filename);
+  renameSync(join(destination, entry.filename), tarball);
+  packed = { tarball, files, ms, shared: false };
+  writeFileSync(`${record}.${process.pid}`, JSON.stringify({ tarball, files, ms }));
+  renameSync(`${record}.${process.pid}`, record);
   return packed;
 }
 

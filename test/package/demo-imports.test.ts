@@ -7,91 +7,16 @@
  * src/gateway/engine.ts. Read from the source import graph: pure and fast.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { entryPoints, type ImportGraph, importsOf, sourceGraph, split } from '../helpers/demo-modules.js';
 import { describe, it } from '../helpers/suite.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
-/** Module path (relative to the repository, e.g. `src/app.ts`) → the modules of src/ it imports. */
-type ImportGraph = ReadonlyMap<string, readonly string[]>;
-
-interface InternalImport {
-  /** The demo module. */
-  readonly from: string;
-  /** The library module it imports that is not an entry point. */
-  readonly imports: string;
-}
-
-interface Split {
-  /** The entry points and every module they reach. */
-  readonly library: ReadonlySet<string>;
-  /** Every other module. */
-  readonly demo: readonly string[];
-  readonly internalImports: readonly InternalImport[];
-}
-
-/** The demo/library split of a graph, and every import of a demo module that goes around the entry points. */
-function split(graph: ImportGraph, entryPoints: readonly string[]): Split {
-  const library = new Set<string>();
-  const pending = [...entryPoints];
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    if (library.has(next)) continue;
-    library.add(next);
-    pending.push(...(graph.get(next) ?? []));
-  }
-  const entries = new Set(entryPoints);
-  const demo = [...graph.keys()].filter((module) => !library.has(module)).sort();
-  const internalImports = demo.flatMap((from) =>
-    (graph.get(from) ?? []).filter((target) => library.has(target) && !entries.has(target)).map((imports) => ({ from, imports })),
-  );
-  return { library, demo, internalImports };
-}
-
-const IMPORT_PATTERNS = [
-  /(?:^|[\s;])(?:import|export)\s[^'"`;]*?\sfrom\s*['"]([^'"]+)['"]/g,
-  /(?:^|[\s;])import\s*['"]([^'"]+)['"]/g,
-  /import\(\s*['"]([^'"]+)['"]\s*\)/g,
-];
-
-/** The relative specifiers of a module's imports and re-exports (type-only ones too), as repository paths of .ts files. */
-function importsOf(module: string, source: string): string[] {
-  const found: string[] = [];
-  for (const pattern of IMPORT_PATTERNS) {
-    for (const match of source.matchAll(pattern)) {
-      const specifier = match[1] as string;
-      if (!specifier.startsWith('.')) continue;
-      found.push(posix.join(posix.dirname(module), specifier).replace(/\.js$/, '.ts'));
-    }
-  }
-  return found;
-}
-
-function sourceGraph(): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true })) {
-      const path = posix.join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (path.endsWith('.ts') && !path.endsWith('.d.ts')) graph.set(path, importsOf(path, readFileSync(join(ROOT, path), 'utf8')));
-    }
-  };
-  walk('src');
-  return graph;
-}
-
-/** The src/ modules the package.json `exports` map points to (`./lib/x.js` is compiled from `src/x.ts`). */
-function entryPoints(): string[] {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: Record<string, string | { import: string }> };
-  return Object.values(pkg.exports)
-    .filter((target): target is { import: string } => typeof target === 'object')
-    .map((target) => posix.normalize(target.import).replace(/^lib\//, 'src/').replace(/\.js$/, '.ts'));
-}
-
 describe('the demo app on the public entry points', () => {
-  const graph = sourceGraph();
-  const entries = entryPoints();
+  const graph = sourceGraph(ROOT);
+  const entries = entryPoints(ROOT);
   const { demo, internalImports } = split(graph, entries);
 
   it('reads every entry point and a real graph', () => {
