@@ -221,30 +221,12 @@ async function runRounds(servers, clients, kind, n, rounds, withSubscribers, exp
   const perRound = [...t0s].map(([round, t0]) => ({ t0, arrivals: collected.map((c) => c.rounds[round] ?? []) }));
   const figures = deliveryFigures(perRound, expected);
   const nodeCpu = servers.map((_, k) => cpuMicros(befores[k].cpu, afters[k].cpu));
-  const serverCpu = nodeCpu.reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system, total: a.total + c.total }), { user: 0, system: 0, total: 0 });
-  const clientCpu = cpuMicros(clientCpu0, clientCpu1);
-  const per = Math.max(1, figures.deliveries);
   const publishes = kind === 'broadcast' ? rounds : rounds * n;
-  const nodes =
-    servers.length === 1
-      ? {}
-      : {
-          publishes,
-          nodeCpuUsPerDelivery: nodeCpu.map((c) => c.total / per),
-          serverCpuUsPerPublish: serverCpu.total / publishes,
-          publisherCpuUsPerPublish: nodeCpu[0].total / publishes,
-        };
-  const redisFigures =
-    redis0 === undefined ? {} : { redisCpuUsPerDelivery: (redis1 - redis0) / per, redisCpuUsPerPublish: (redis1 - redis0) / publishes };
   return {
     ...figures,
-    ...nodes,
-    ...redisFigures,
+    ...(servers.length === 1 ? {} : { publishes }),
     timedOutRounds: timedOut,
-    serverCpuUsPerDelivery: serverCpu.total / per,
-    serverUserUsPerDelivery: serverCpu.user / per,
-    serverSystemUsPerDelivery: serverCpu.system / per,
-    clientCpuUsPerDelivery: clientCpu.total / per,
+    ...cpuFigures(nodeCpu, cpuMicros(clientCpu0, clientCpu1), figures.deliveries, publishes, redis0, redis1),
     ...problemFigures(collected),
   };
 }
@@ -292,14 +274,27 @@ async function runBurst(servers, clients, kind, n, rounds, withSubscribers, expe
   const clientCpu = cpuMicros(clientCpu0, sumCpu(collected.map((r) => r.cpu)));
   const figures = burstFigures(t0s, numbers.map((round) => collected.map((c) => c.rounds[round] ?? [])), expected);
   const nodeCpu = servers.map((_, k) => cpuMicros(befores[k].cpu, afters[k].cpu));
-  const serverCpu = nodeCpu.reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system, total: a.total + c.total }), { user: 0, system: 0, total: 0 });
-  const per = Math.max(1, figures.deliveries);
   const publishes = kind === 'broadcast' ? rounds : rounds * n;
   return {
     ...figures,
     publishes,
     issueMs: issuedMs,
-    ...(servers.length === 1
+    timedOutRounds: timedOut,
+    ...cpuFigures(nodeCpu, clientCpu, figures.deliveries, publishes, redis0, redis1),
+    ...problemFigures(collected),
+  };
+}
+
+/**
+ * The CPU figures of a paced or burst phase: the servers' CPU (summed over the nodes, and per
+ * node when there are several), Redis's (when measured) and the load generator's, per delivery
+ * and per publish.
+ */
+function cpuFigures(nodeCpu, clientCpu, deliveries, publishes, redis0, redis1) {
+  const serverCpu = nodeCpu.reduce((a, c) => ({ user: a.user + c.user, system: a.system + c.system, total: a.total + c.total }), { user: 0, system: 0, total: 0 });
+  const per = Math.max(1, deliveries);
+  return {
+    ...(nodeCpu.length === 1
       ? {}
       : {
           nodeCpuUsPerDelivery: nodeCpu.map((c) => c.total / per),
@@ -307,12 +302,10 @@ async function runBurst(servers, clients, kind, n, rounds, withSubscribers, expe
           publisherCpuUsPerPublish: nodeCpu[0].total / publishes,
         }),
     ...(redis0 === undefined ? {} : { redisCpuUsPerDelivery: (redis1 - redis0) / per, redisCpuUsPerPublish: (redis1 - redis0) / publishes }),
-    timedOutRounds: timedOut,
     serverCpuUsPerDelivery: serverCpu.total / per,
     serverUserUsPerDelivery: serverCpu.user / per,
     serverSystemUsPerDelivery: serverCpu.system / per,
     clientCpuUsPerDelivery: clientCpu.total / per,
-    ...problemFigures(collected),
   };
 }
 

@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { entryPointSpecifiers, rewriteImports, sourceGraph, specifiersOf, split } from '../helpers/demo-modules.js';
 import { HttpClient } from '../helpers/http-client.js';
 import { packTarball, REPO_ROOT, run } from '../helpers/pack.js';
+import { stopChild } from '../helpers/process.js';
 import { freePort, TEST_TICKET_SECRET } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 import { after, before, describe, it } from '../helpers/suite.js';
@@ -143,12 +144,7 @@ async function start(folder: string): Promise<Running> {
 }
 
 async function stop(running: Running | undefined): Promise<void> {
-  if (running === undefined || running.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => running.child.once('exit', resolve));
-  running.child.kill('SIGTERM');
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  if (running !== undefined) await stopChild(running.child);
 }
 
 /** A new account, signed in (the client keeps its session cookie). */

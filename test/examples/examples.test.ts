@@ -15,6 +15,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { npmEnv, packTarball, REPO_ROOT, run } from '../helpers/pack.js';
+import { stopChild } from '../helpers/process.js';
 import { freePort } from '../helpers/server.js';
 import { RawClient } from '../helpers/ws-client.js';
 import { after, before, describe, it } from '../helpers/suite.js';
@@ -61,12 +62,7 @@ async function start(folder: string): Promise<Running> {
 }
 
 async function stop(running: Running | undefined): Promise<void> {
-  if (running === undefined || running.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => running.child.once('exit', resolve));
-  running.child.kill('SIGTERM');
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+  if (running !== undefined) await stopChild(running.child);
 }
 
 async function post(url: string, body: unknown, cookie?: string): Promise<{ status: number; cookie: string | undefined; json: any }> {

@@ -7,6 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from './server.js';
 
 /** The compiled entry point when the tests run compiled, else the TypeScript one through tsx. */
+/** Stops a child: SIGTERM, then SIGKILL after `graceMs` if it is still running; resolves once it exited. */
+export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
 export function mainCommand(): string[] {
   const compiled = fileURLToPath(new URL('../../src/main.js', import.meta.url));
   if (existsSync(compiled)) return [compiled];
