@@ -74,6 +74,27 @@ describe('TopicRegistry', () => {
     assert.equal(registry.remove(c), 't');
   });
 
+  test('equal keys of different scopes are different groups, alone on a topic and in its Map', () => {
+    const registry = new TopicRegistry();
+    const sink = new FakeSink();
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((id) => subscriber(sink, id)) as [Subscriber, Subscriber, Subscriber, Subscriber, Subscriber];
+    const scoped = (user: string): GroupSpec => ({ ...spec(doc, context(user)), scope: user });
+    assert.equal(registry.add('t', 'k', scoped('u'), a), true);
+    assert.equal(registry.add('t', 'k', scoped('v'), b), false);
+    assert.notEqual(a.group, b.group, "one user's group is not another's");
+    assert.ok(registry.groups('t') instanceof Map);
+    assert.equal(registry.add('t', 'k', scoped('u'), c), false);
+    assert.equal(c.group, a.group, 'the same key and scope share a group in the Map');
+    assert.equal(registry.add('t', 'k', spec(doc, context('w')), d), false);
+    assert.notEqual(d.group, a.group, 'a shared-scope group is apart from the user groups');
+    assert.equal(registry.add('t', 'k', scoped(''), e), false);
+    assert.equal(e.group, d.group, "scope '' is the shared scope");
+    assert.deepEqual([...registry.allGroups()].map(memberCount), [2, 1, 2]);
+    for (const s of [a, b, c, d]) assert.equal(registry.remove(s), undefined);
+    assert.equal(registry.remove(e), 't');
+    assert.equal(registry.topicCount, 0);
+  });
+
   test('a group holds no subscriber after its last one left (nothing is retained)', () => {
     const registry = new TopicRegistry();
     const sink = new FakeSink();

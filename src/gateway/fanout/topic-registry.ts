@@ -34,10 +34,17 @@ export interface GroupSpec {
   readonly context: unknown;
   /** Whether the group's events pass their resumption id on (TopicSpec.resumable); true when absent. */
   readonly resumable?: boolean;
+  /**
+   * Whose results these are: the user id of a `user` group, '' (or absent) for a shared one.
+   * Kept apart from the key so that the key (document, operation, variables) can be one
+   * string shared by every user's group, and the scope the session's own user id string.
+   */
+  readonly scope?: string;
 }
 
 export interface Group extends GroupSpec {
   readonly topic: string;
+  /** The key given to {@link TopicRegistry.add}: with {@link GroupSpec.scope}, what identifies the group on its topic. */
   readonly key: string;
   /**
    * The members: the one subscriber itself while it is alone (every per-user group, and
@@ -74,12 +81,13 @@ export class TopicRegistry {
       subscriber.group = group;
       return true;
     }
-    if (entry instanceof Map) group = entry.get(key);
-    else if (entry.key === key) group = entry;
+    const scope = spec.scope ?? '';
+    if (entry instanceof Map) group = entry.get(mapKey(key, scope));
+    else if (entry.key === key && (entry.scope ?? '') === scope) group = entry;
     if (group === undefined) {
       const created = newGroup(topic, key, spec, subscriber);
-      if (entry instanceof Map) entry.set(key, created);
-      else this.#topics.set(topic, new Map([[entry.key, entry], [key, created]]));
+      if (entry instanceof Map) entry.set(mapKey(key, scope), created);
+      else this.#topics.set(topic, new Map([[mapKey(entry.key, entry.scope ?? ''), entry], [mapKey(key, scope), created]]));
       subscriber.group = created;
       return false;
     }
@@ -103,8 +111,9 @@ export class TopicRegistry {
     const entry = this.#topics.get(group.topic);
     if (entry === undefined) return undefined;
     if (entry instanceof Map) {
-      if (entry.get(group.key) !== group) return undefined;
-      entry.delete(group.key);
+      const at = mapKey(group.key, group.scope ?? '');
+      if (entry.get(at) !== group) return undefined;
+      entry.delete(at);
       if (entry.size > 0) return undefined;
     } else if (entry !== group) {
       return undefined;
@@ -142,9 +151,19 @@ function newGroup(topic: string, key: string, spec: GroupSpec, subscriber: Subsc
     variables: spec.variables,
     context: spec.context,
     resumable: spec.resumable,
+    scope: spec.scope,
     topic,
     key,
     members: subscriber,
     leaf: undefined,
   };
+}
+
+/**
+ * A group's key in its topic's Map (a topic with several groups only): key and scope.
+ * Distinct for distinct pairs when keys, like the gateway's, hold a fixed number of NULs
+ * (there: two; with a scope, four or more).
+ */
+function mapKey(key: string, scope: string): string {
+  return scope === '' ? key : `${key}\u0000\u0000${scope}`;
 }

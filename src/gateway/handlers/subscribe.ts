@@ -154,10 +154,27 @@ async function subscribe(
   // Subscribers with equal keys would execute to equal results: the fan-out runs them once.
   const scope = spec.scope === 'user' ? (connection.session?.userId ?? '') : '';
   const operationName = operation.name?.value;
-  const key = flatString(`${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}\u0000${scope}`);
+  const key = sharedKey(`${shared.id}\u0000${operationName ?? ''}\u0000${canonicalJson(coerced.coerced)}`);
   const subscriber: Subscriber = { sink: connection, prefix: nextPrefix(id), group: undefined, document: hold };
   connection.operations.set(id, subscriber);
-  engine.subscribe(topic, key, { document: shared.document, operationName, variables, context: groupContext, resumable: spec.resumable !== false }, subscriber);
+  engine.subscribe(
+    topic,
+    key,
+    { document: shared.document, operationName, variables, context: groupContext, resumable: spec.resumable !== false, scope },
+    subscriber,
+  );
+}
+
+// The last group key made: the per-user case subscribes every user with the same document
+// and variables, and each group keeps this one string rather than its own copy. One slot,
+// so it holds at most one key beyond the groups'.
+let lastKey = '';
+
+/** `key` flat, or the equal string made last (see lastKey). */
+function sharedKey(key: string): string {
+  if (key === lastKey) return lastKey;
+  lastKey = flatString(key);
+  return lastKey;
 }
 
 /**
