@@ -11,6 +11,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { WebSocket } from 'ws';
+import { serveRequests } from './lib/child.mjs';
 import { now } from './lib/clock.mjs';
 import { subscriptionQueries } from './lib/schema.mjs';
 
@@ -216,11 +217,4 @@ const handlers = {
   },
 };
 
-process.on('message', (message) => {
-  handlers[message.cmd](message).then(
-    (result) => process.send({ id: message.id, ...result }),
-    (error) => process.send({ id: message.id, error: String(error?.stack ?? error) }),
-  );
-});
-process.on('disconnect', () => process.exit(0));
-process.send({ ready: true });
+serveRequests(handlers);

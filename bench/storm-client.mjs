@@ -15,6 +15,7 @@ import { request, Agent } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { serveRequests } from './lib/child.mjs';
 import { now } from './lib/clock.mjs';
 import { subscriptionQueries } from './lib/schema.mjs';
 
@@ -184,11 +185,4 @@ const handlers = {
   },
 };
 
-process.on('message', (message) => {
-  handlers[message.cmd](message).then(
-    (result) => process.send({ id: message.id, ...result }),
-    (error) => process.send({ id: message.id, error: String(error?.stack ?? error) }),
-  );
-});
-process.on('disconnect', () => process.exit(0));
-process.send({ ready: true });
+serveRequests(handlers);

@@ -56,3 +56,19 @@ export class Child {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The other side, in the forked process: answers each `{ id, cmd, … }` request with
+ * `handlers[cmd](message)`'s result (or its error), exits when the parent goes, and says
+ * it is ready.
+ */
+export function serveRequests(handlers) {
+  process.on('message', (message) => {
+    handlers[message.cmd](message).then(
+      (result) => process.send({ id: message.id, ...result }),
+      (error) => process.send({ id: message.id, error: String(error?.stack ?? error) }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send({ ready: true });
+}
