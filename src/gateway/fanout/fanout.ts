@@ -87,28 +87,15 @@ export class Fanout {
 
   #deliverTo(group: Group, topic: string, event: unknown, eventId: string | undefined): void {
     const id = group.resumable === false ? undefined : eventId;
-    const leaf = (group.leaf ??= this.#planFor(group));
-    const json = leaf === null ? undefined : leafResultJson(leaf, event);
-    if (json !== undefined) {
-      this.#sendPayload(group, json, id);
+    const payload = this.payloadFor(group, event);
+    if (typeof payload === 'string') {
+      this.#sendPayload(group, payload, id);
       return;
     }
-    const result = execute({
-      schema: this.schema,
-      document: group.document,
-      rootValue: event,
-      contextValue: group.context,
-      variableValues: group.variables ?? null,
-      operationName: group.operationName ?? null,
-    });
-    if (result instanceof Promise) {
-      result.then(
-        (settled: ExecutionResult) => this.#sendPayload(group, this.#payloadJson(settled), id),
-        (error: unknown) => this.log.error({ err: error, topic }, 'subscription execution failed'),
-      );
-    } else {
-      this.#sendPayload(group, this.#payloadJson(result), id);
-    }
+    payload.then(
+      (json) => this.#sendPayload(group, json, id),
+      (error: unknown) => this.log.error({ err: error, topic }, 'subscription execution failed'),
+    );
   }
 
   #sendPayload(group: Group, payload: string, eventId: string | undefined): void {
