@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDi
 import pg from 'pg';
 import type { Database } from '../accounts/index.js';
 import { urlWithoutPassword } from '../index.js';
+import { type DirectSqlite, runDirectlyOn } from './run-compiled.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
@@ -36,10 +37,13 @@ export function sqlitePath(url: string | undefined, dataDir: string): string {
  * better-sqlite3 statements are reusable, so they are kept by SQL text, with a
  * bound. SQLite re-prepares a kept statement itself if the schema changes.
  */
-function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 256): SqliteDialectDatabase {
+function withStatementCache(sqlite: SqliteDatabase.Database, capacity = 256): SqliteDialectDatabase & DirectSqlite {
   const statements = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => sqlite.close(),
+    get inTransaction() {
+      return sqlite.inTransaction;
+    },
     prepare(sql: string) {
       let statement = statements.get(sql);
       if (statement === undefined) {
@@ -59,7 +63,9 @@ function openSqlite(path: string): Store {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const handle = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  runDirectlyOn(db, handle);
   return { db, dialect: 'sqlite', description: `sqlite:${path}`, close: () => db.destroy() };
 }
 

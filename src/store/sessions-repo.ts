@@ -1,7 +1,8 @@
 /** Sessions in the store. */
-import { CompiledQuery, type InferResult, type Kysely } from 'kysely';
+import type { InferResult, Kysely } from 'kysely';
 import type { Database, NewSession, SessionRow, UserRow } from './tables.js';
 import { powerOfTwoChunks, SameTurnBatch } from './same-turn-batch.js';
+import { runCompiled } from './run-compiled.js';
 
 /** A session with its user (undefined if the user row is gone), read in one query. */
 export interface SessionWithUser {
@@ -104,7 +105,7 @@ export class SessionsRepo {
   /** The session with this id or cookie hash, and its user, in one round trip (by id: shared with the other look-ups of this turn). */
   async withUser(by: { id: string } | { tokenHash: string }): Promise<SessionWithUser | undefined> {
     if ('id' in by) return this.#byIdBatch.add(by.id);
-    const result = await this.db.executeQuery<WithUserRow>(CompiledQuery.raw(this.#byTokenSql, [by.tokenHash]));
+    const result = await runCompiled<WithUserRow, Database>(this.db, this.#byTokenSql, [by.tokenHash]);
     const row = result.rows[0];
     return row === undefined ? undefined : toSessionWithUser(row);
   }
@@ -121,7 +122,7 @@ export class SessionsRepo {
         text = withUserQuery(this.db).where('sessions.id', 'in', chunk).compile().sql;
         this.#byIdsSql.set(size, text);
       }
-      const result = await this.db.executeQuery<WithUserRow>(CompiledQuery.raw(text, chunk));
+      const result = await runCompiled<WithUserRow, Database>(this.db, text, chunk);
       for (const row of result.rows) found.set(row.id, toSessionWithUser(row));
     }
     return ids.map((id) => found.get(id));

@@ -11,9 +11,10 @@
  * exactly the rows the statement inserted; a jti named twice in one batch is
  * inserted once and its later claims are refused.
  */
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../store/tables.js';
 import { powerOfTwoChunks, SameTurnBatch } from '../store/same-turn-batch.js';
+import { runCompiled } from '../store/run-compiled.js';
 import type { ReplayGuard } from './replay-guard.js';
 
 /** The most claims one statement carries (two parameters each). */
@@ -54,7 +55,7 @@ export class StoreReplayGuard implements ReplayGuard {
       start += size;
       const parameters: unknown[] = [];
       for (const claim of chunk) parameters.push(claim.jti, claim.expiresAt);
-      const result = await this.db.executeQuery<{ jti: string }>(CompiledQuery.raw(this.#sql(size), parameters));
+      const result = await runCompiled<{ jti: string }, Database>(this.db, this.#sql(size), parameters);
       for (const row of result.rows) inserted.add(row.jti);
     }
     const answered = new Set<string>();
