@@ -366,6 +366,8 @@ async function benchOne(name, n, clients, options) {
       wallMs: connect.wallMs,
       perSecond: (connect.ok / connect.wallMs) * 1000,
       serverCpuUsPerConnection: connectCpu.total / Math.max(1, connect.ok),
+      serverUserUsPerConnection: connectCpu.user / Math.max(1, connect.ok),
+      serverSystemUsPerConnection: connectCpu.system / Math.max(1, connect.ok),
       clientCpuUsPerConnection: (connect.clientCpu.user + connect.clientCpu.system) / Math.max(1, connect.ok),
     };
     const warm = await warmUp(server, 'broadcast', n, connect.withSubscribers);
@@ -396,12 +398,21 @@ async function benchOne(name, n, clients, options) {
       const before = await server.request('usage', { gc: true });
       const perUser = await connectAll([server], clients, again, 'peruser', options);
       await sleep(300); // the last subscribe frames
+      const perUserConnected = await server.request('usage', { gc: false });
       await warmUp(server, 'peruser', n, perUser.withSubscribers);
       const subscribed = await server.request('usage', { gc: true });
       if (options.heapSnapshot !== undefined) {
         await server.request('snapshot', { path: join(options.heapSnapshot, `${name}-${n}-peruser.heapsnapshot`) });
       }
       result.peruser = await runRounds([server], clients, 'peruser', n, rounds, perUser.withSubscribers, perUser.ok);
+      const perUserConnectCpu = cpuMicros(before.cpu, perUserConnected.cpu);
+      result.peruser.connect = {
+        ok: perUser.ok,
+        wallMs: perUser.wallMs,
+        serverCpuUsPerConnection: perUserConnectCpu.total / Math.max(1, perUser.ok),
+        serverUserUsPerConnection: perUserConnectCpu.user / Math.max(1, perUser.ok),
+        serverSystemUsPerConnection: perUserConnectCpu.system / Math.max(1, perUser.ok),
+      };
       // Heap and RSS per per-user subscribed connection, as `memory` has them for the broadcast ones.
       result.peruser.heapKBPerConnection = (subscribed.memory.heapUsed - before.memory.heapUsed) / 1024 / Math.max(1, perUser.ok);
       result.peruser.rssKBPerConnection = (subscribed.memory.rss - before.memory.rss) / 1024 / Math.max(1, perUser.ok);

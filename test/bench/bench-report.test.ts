@@ -72,3 +72,20 @@ test("issue 11's bounds: 1.2× per-user CPU is met, 1.21× is not; the older con
   const withPeer = evaluate([result('raw', 10), result('tessera', 10), result('graphql-ws', 30)])[0]?.goals;
   assert.equal((withPeer?.['connectAtLeast2xGraphqlWs'] as unknown as { older: boolean }).older, true);
 });
+
+test("the per-user phase's connects are reported as information beside the connect goal, which stays the first phase's", () => {
+  const raw = result('raw', 10);
+  const tessera = result('tessera', 10);
+  tessera.connect.serverCpuUsPerConnection = 150; // 1.5x raw's 100: missed
+  const again = (us: number) => ({ ok: 100, wallMs: 1, serverCpuUsPerConnection: us, serverUserUsPerConnection: us, serverSystemUsPerConnection: 0 });
+  const results = [
+    { ...raw, peruser: { ...raw.peruser, connect: again(100) } },
+    { ...tessera, peruser: { ...tessera.peruser, connect: again(120) } },
+  ];
+  const [evaluation] = evaluate(results);
+  assert.equal(evaluation?.goals['connectCpuAtMost1_4xRaw']?.met, false);
+  assert.equal(evaluation?.goals['connectAgain']?.value, 1.2);
+  const markdown = renderMarkdown({ meta, results, evaluation: [evaluation] });
+  assert.match(markdown, /connect CPU ≤ 1\.4× raw \*\*missed\*\* \(1\.50×\)/);
+  assert.match(markdown, /Connect, information only: the per-user phase's fresh sockets, same process: 1\.20× raw \(120 vs 100 µs/);
+});
