@@ -14,7 +14,7 @@
  *   BENCH_TESSERA_HTTP_MAX_CONNECTIONS_PER_IP  the load generator fetches tickets from a few
  *     source addresses, where real clients come from many (the storm)
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,11 +41,13 @@ serve(async ({ host, origin }) => {
   const scratch = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
   const env = process.env;
   const optional = (name, value) => (value === undefined || value === '' ? {} : { [name]: value });
+  // A fresh data directory per run, removed at close (not one given by BENCH_TESSERA_DATA_DIR).
+  const scratchDir = env.BENCH_TESSERA_DATA_DIR === undefined ? mkdtempSync(join(scratch, 'tessera-bench-')) : undefined;
   const config = loadConfig({
     HOST: host,
     PORT: env.BENCH_TESSERA_PORT ?? '0',
     NODE_ENV: 'production',
-    DATA_DIR: env.BENCH_TESSERA_DATA_DIR ?? mkdtempSync(join(scratch, 'tessera-bench-')),
+    DATA_DIR: env.BENCH_TESSERA_DATA_DIR ?? scratchDir,
     ...optional('DATABASE_URL', env.BENCH_TESSERA_DATABASE_URL),
     ...optional('REDIS_URL', env.BENCH_TESSERA_REDIS_URL),
     ...optional('REDIS_KEY_PREFIX', env.BENCH_TESSERA_REDIS_PREFIX),
@@ -100,6 +102,9 @@ serve(async ({ host, origin }) => {
     // A per-user counter opts out of the SSE resumption log, as PublishOptions says (and as
     // accountsUserCount declares, resumable: false): the next value replaces it, nobody resumes it.
     publishUser: (index, round) => void tessera.services.publisher.publish(userTopic(`bench-u${index}`), round, NOT_RESUMABLE),
-    close: () => tessera.close(),
+    async close() {
+      await tessera.close();
+      if (scratchDir !== undefined) rmSync(scratchDir, { recursive: true, force: true });
+    },
   };
 });
