@@ -111,21 +111,32 @@ export class SessionsRepo {
   }
 
   async #withUserByIds(ids: readonly string[]): Promise<(SessionWithUser | undefined)[]> {
+    if (ids.length === 1) {
+      // The common case (one socket's check in its turn).
+      const result = await runCompiled<WithUserRow, Database>(this.db, this.#byIdsSqlFor(ids), ids);
+      const row = result.rows[0];
+      return [row === undefined ? undefined : toSessionWithUser(row)];
+    }
     const distinct = [...new Set(ids)];
     const found = new Map<string, SessionWithUser>();
     let start = 0;
     for (const size of powerOfTwoChunks(distinct.length)) {
       const chunk = distinct.slice(start, start + size);
       start += size;
-      let text = this.#byIdsSql.get(size);
-      if (text === undefined) {
-        text = withUserQuery(this.db).where('sessions.id', 'in', chunk).compile().sql;
-        this.#byIdsSql.set(size, text);
-      }
-      const result = await runCompiled<WithUserRow, Database>(this.db, text, chunk);
+      const result = await runCompiled<WithUserRow, Database>(this.db, this.#byIdsSqlFor(chunk), chunk);
       for (const row of result.rows) found.set(row.id, toSessionWithUser(row));
     }
     return ids.map((id) => found.get(id));
+  }
+
+  /** `SELECT … WHERE sessions.id IN (…)` for as many ids as `ids` has, compiled once per size. */
+  #byIdsSqlFor(ids: readonly string[]): string {
+    let text = this.#byIdsSql.get(ids.length);
+    if (text === undefined) {
+      text = withUserQuery(this.db).where('sessions.id', 'in', ids).compile().sql;
+      this.#byIdsSql.set(ids.length, text);
+    }
+    return text;
   }
 
   /**

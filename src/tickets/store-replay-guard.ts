@@ -40,6 +40,12 @@ export class StoreReplayGuard implements ReplayGuard {
   }
 
   async #claimAll(claims: readonly Claim[]): Promise<boolean[]> {
+    if (claims.length === 1) {
+      // The common case (one socket's init in its turn): no de-duplication to do.
+      const [claim] = claims as [Claim];
+      const result = await runCompiled<{ jti: string }, Database>(this.db, this.#sql(1), [claim.jti, claim.expiresAt]);
+      return [result.rows.length === 1];
+    }
     // Of two claims of one jti in this batch only the first may win.
     const distinct: Claim[] = [];
     const seen = new Set<string>();

@@ -14,6 +14,7 @@ import {
   type GraphQLError,
   type GraphQLField,
   type GraphQLFormattedError,
+  type GraphQLSchema,
   Kind,
   type OperationDefinitionNode,
   locatedError,
@@ -49,6 +50,41 @@ function rootField(selectionSet: SelectionSetNode, fragments: Map<string, Fragme
     if (found !== undefined) return found;
   }
   return undefined;
+}
+
+const NO_VARIABLES: { readonly errors?: undefined; readonly coerced: Record<string, unknown> } = Object.freeze({ coerced: Object.freeze({}) });
+
+interface RootSelection {
+  readonly fieldNode: FieldNode;
+  readonly fieldDef: GraphQLField<unknown, unknown>;
+}
+
+// A subscription's root field (or why it has none usable) depends only on the operation
+// and the schema: found once per operation of a cached document, not on every subscribe.
+const roots = new WeakMap<OperationDefinitionNode, { readonly schema: GraphQLSchema; readonly root: RootSelection | string }>();
+
+/** The operation's root field and its definition, or the message refusing the operation. */
+function rootOf(schema: GraphQLSchema, operation: OperationDefinitionNode, prepared: PreparedDocument): RootSelection | string {
+  const known = roots.get(operation);
+  if (known !== undefined && known.schema === schema) return known.root;
+  const root = findRoot(schema, operation, prepared);
+  roots.set(operation, { schema, root });
+  return root;
+}
+
+function findRoot(schema: GraphQLSchema, operation: OperationDefinitionNode, prepared: PreparedDocument): RootSelection | string {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of prepared.document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  // Validation refuses these (single-field-subscriptions.ts); were one to pass, the topic
+  // could come from a field that is not executed.
+  if (hasConditionalRootSelection(operation.selectionSet, fragments)) return 'A subscription root field cannot be @skip or @include.';
+  const fieldNode = rootField(operation.selectionSet, fragments);
+  const fieldName = fieldNode?.name.value;
+  const fieldDef = fieldName === undefined ? undefined : schema.getSubscriptionType()?.getFields()[fieldName];
+  if (fieldNode === undefined || fieldDef === undefined) return 'The subscription selects no known field.';
+  return { fieldNode, fieldDef: fieldDef as GraphQLField<unknown, unknown> };
 }
 
 export async function handleSubscribe(engine: Engine, connection: Connection, message: Subscribe): Promise<void> {
@@ -94,36 +130,30 @@ async function subscribe(
   prepared: PreparedDocument,
 ): Promise<void> {
   const context = connection.context;
-  const coerced = getVariableValues(engine.schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
+  // Without variable definitions graphql-js ignores any variables sent: nothing to coerce.
+  const coerced =
+    operation.variableDefinitions === undefined || operation.variableDefinitions.length === 0
+      ? NO_VARIABLES
+      : getVariableValues(engine.schema, operation.variableDefinitions, variables ?? {}, { maxErrors: 10 });
   if (coerced.errors !== undefined) {
     connection.send(errorFrame(id, formatErrors(coerced.errors, engine.log).errors));
     return;
   }
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of prepared.document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  // Validation refuses these (single-field-subscriptions.ts); were one to pass, the topic
-  // could come from a field that is not executed.
-  if (hasConditionalRootSelection(operation.selectionSet, fragments)) {
-    connection.send(errorFrame(id, [clientError(ErrorCode.BAD_REQUEST, 'A subscription root field cannot be @skip or @include.')]));
+  const root = rootOf(engine.schema, operation, prepared);
+  if (typeof root === 'string') {
+    connection.send(errorFrame(id, [clientError(ErrorCode.BAD_REQUEST, root)]));
     return;
   }
-  const fieldNode = rootField(operation.selectionSet, fragments);
-  const fieldName = fieldNode?.name.value;
-  const fieldDef = fieldName === undefined ? undefined : engine.schema.getSubscriptionType()?.getFields()[fieldName];
-  if (fieldNode === undefined || fieldDef === undefined) {
-    connection.send(errorFrame(id, [clientError(ErrorCode.BAD_REQUEST, 'The subscription selects no known field.')]));
-    return;
-  }
-  const spec = topicSpecOf(fieldDef as GraphQLField<unknown, unknown>);
+  const { fieldNode, fieldDef } = root;
+  const spec = topicSpecOf(fieldDef);
   if (spec === undefined) {
     await stream(engine, connection, id, variables, operation, prepared, context, fieldDef.name);
     return;
   }
   let topic: string;
   try {
-    topic = flatString(spec.topic(getArgumentValues(fieldDef, fieldNode, coerced.coerced), context));
+    const args = fieldDef.args.length === 0 ? {} : getArgumentValues(fieldDef, fieldNode, coerced.coerced);
+    topic = flatString(spec.topic(args, context));
   } catch (error) {
     // A GraphQLError is the app refusing (its message is shown); anything else is masked and logged.
     connection.send(errorFrame(id, formatErrors([locatedError(error, [fieldNode])], engine.log).errors));
