@@ -71,9 +71,8 @@ export interface Tessera {
   close(): Promise<void>;
 }
 
-export async function startTessera(config: Config, logger: Logger): Promise<Tessera> {
-  const prometheus = config.metrics === 'off' ? undefined : new PrometheusMetrics();
-  const metrics: Metrics = prometheus ?? NO_METRICS;
+/** The configured store, opened and migrated; a StartupError saying what to fix when it cannot be. */
+async function openMigratedStore(config: Config): Promise<{ store: Store; applied: string[] }> {
   const databaseFailed = (error: unknown) => new StartupError(databaseProblem(error, config.databaseUrl, config.dataDir), { cause: error });
   let store: Store;
   try {
@@ -85,6 +84,20 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
     void store.close().catch(() => {});
     throw databaseFailed(error);
   });
+  return { store, applied };
+}
+
+/** Brings the configured store's schema up to date and closes it: what the primary of `WORKERS=N` does before forking. */
+export async function migrateStore(config: Config): Promise<string[]> {
+  const { store, applied } = await openMigratedStore(config);
+  await store.close();
+  return applied;
+}
+
+export async function startTessera(config: Config, logger: Logger): Promise<Tessera> {
+  const prometheus = config.metrics === 'off' ? undefined : new PrometheusMetrics();
+  const metrics: Metrics = prometheus ?? NO_METRICS;
+  const { store, applied } = await openMigratedStore(config);
   logger.info({ store: store.description, applied }, 'store ready');
 
   const nodeId = newNodeId();

@@ -7,7 +7,7 @@ import cluster from 'node:cluster';
 import { runPrimary } from './cluster/processes.js';
 import { type Config, ConfigError, loadConfig } from './config/config.js';
 import { createLogger } from './logging/logger.js';
-import { startTessera } from './app.js';
+import { migrateStore, startTessera } from './app.js';
 import { explainStartupError, STARTUP_FAILED_EXIT_CODE } from './startup-problems.js';
 
 function configOrExit(): Config {
@@ -30,6 +30,16 @@ async function main(): Promise<void> {
     logger.warn('ADMIN_EMAILS is no longer read and grants nothing: give the admin role with `npm run admin -- grant <email>`');
   }
   if (config.workers > 1 && cluster.isPrimary) {
+    // Migrated once, here, before the workers start: N processes migrating one fresh SQLite
+    // file at once would race (Kysely's SQLite migration lock is per connection, not per file).
+    try {
+      const applied = await migrateStore(config);
+      logger.info({ applied }, 'store migrated for the worker processes');
+    } catch (error) {
+      logger.flush();
+      process.stderr.write(`${explainStartupError(error, config)}\n`);
+      process.exit(1);
+    }
     runPrimary(config.workers, logger);
     return;
   }
