@@ -20,4 +20,5 @@ export { UsersRepo } from '../store/users-repo.js';
 export { SessionsRepo } from '../store/sessions-repo.js';
 export { migrateToLatest } from '../store/migrations.js';
 export { StoreReplayGuard } from '../tickets/store-replay-guard.js';
+export { type DirectSqlite, runDirectlyOn } from '../store/run-compiled.js';
 export type { Database, UserRow, SessionRow, Role } from '../store/tables.js';

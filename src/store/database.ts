@@ -7,9 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase as SqliteDialectDatabase } from 'kysely';
 import pg from 'pg';
-import type { Database } from '../accounts/index.js';
+import { type Database, type DirectSqlite, runDirectlyOn } from '../accounts/index.js';
 import { urlWithoutPassword } from '../index.js';
-import { type DirectSqlite, runDirectlyOn } from './run-compiled.js';
 
 export interface Store {
   readonly db: Kysely<Database>;
