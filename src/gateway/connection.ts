@@ -26,6 +26,16 @@ export interface ConnectionLimits {
   readonly messagesPerSecond: number;
 }
 
+/**
+ * What every connection of an engine shares: its limits, what to call when one is released,
+ * and the process-wide output budget. One object per engine, so that a socket holds one
+ * reference where it would hold three.
+ */
+export interface ConnectionShared extends ConnectionLimits {
+  readonly onClose: (connection: Connection) => void;
+  readonly budget?: OutputBudget;
+}
+
 // A frame's header: at most 10 bytes (RFC 6455 §5.2), counted generously.
 const FRAME_OVERHEAD = 14;
 
@@ -35,6 +45,16 @@ const FRAME_OVERHEAD = 14;
 // `ms × rate / 1000` tokens were.
 const CLOCK_ORIGIN = Date.now();
 const MILLI = 1000;
+
+/**
+ * `now` as ms since CLOCK_ORIGIN, a small integer. Math.trunc, not a plain difference: the
+ * difference of two heap numbers is a heap number even when whole (V8), and one stored in a
+ * field gives every connection a 16-byte box for it. (Past 2^31 ms, 24.8 days after start-up,
+ * the value is a heap number again: correct, 16 bytes more per socket.)
+ */
+function clock(now: number): number {
+  return Math.trunc(now - CLOCK_ORIGIN);
+}
 
 export class Connection implements SubscriberSink, BudgetedOutput {
   state: ConnectionState = 'awaiting-init';
@@ -56,18 +76,16 @@ export class Connection implements SubscriberSink, BudgetedOutput {
   accountedBytes = 0;
   // Thousandths of a token, and when last refilled (ms since CLOCK_ORIGIN).
   #milliTokens: number;
-  #refilledAt = Date.now() - CLOCK_ORIGIN;
+  #refilledAt = clock(Date.now());
 
   constructor(
     readonly transport: Transport,
     readonly ip: string,
     readonly userAgent: string | undefined,
     /** Shared by every connection of an engine (one object, not one per socket). */
-    private readonly limits: ConnectionLimits,
-    private readonly onClose: (connection: Connection) => void,
-    private readonly budget?: OutputBudget,
+    private readonly shared: ConnectionShared,
   ) {
-    this.#milliTokens = limits.messagesPerSecond * 2 * MILLI;
+    this.#milliTokens = shared.messagesPerSecond * 2 * MILLI;
   }
 
   get isOpen(): boolean {
@@ -77,7 +95,7 @@ export class Connection implements SubscriberSink, BudgetedOutput {
   send(frame: string): void {
     if (this.state === 'closed') return;
     // frame.length <= UTF-8 bytes <= 3 × frame.length: the exact count only when those bounds disagree.
-    const room = this.limits.maxBufferedBytes - FRAME_OVERHEAD - this.transport.bufferedAmount;
+    const room = this.shared.maxBufferedBytes - FRAME_OVERHEAD - this.transport.bufferedAmount;
     if (frame.length > room || (frame.length * 3 > room && Buffer.byteLength(frame) > room)) {
       this.#closeSlow();
       return;
@@ -93,7 +111,7 @@ export class Connection implements SubscriberSink, BudgetedOutput {
   /** A fan-out `next` frame: written from its parts when the transport can, else as one string. */
   sendNext(prefix: string, payload: NextPayload): void {
     if (this.state === 'closed') return;
-    const room = this.limits.maxBufferedBytes - FRAME_OVERHEAD - this.transport.bufferedAmount;
+    const room = this.shared.maxBufferedBytes - FRAME_OVERHEAD - this.transport.bufferedAmount;
     if (payload.byteLength + prefix.length * 3 > room && payload.byteLength + Buffer.byteLength(prefix) > room) {
       this.#closeSlow();
       return;
@@ -119,9 +137,10 @@ export class Connection implements SubscriberSink, BudgetedOutput {
 
   /** After a send: what is left unread counts against the process-wide budget (only a change is passed on). */
   #sent(): void {
-    if (this.budget === undefined) return;
+    const budget = this.shared.budget;
+    if (budget === undefined) return;
     const bytes = this.transport.bufferedAmount;
-    if (bytes !== this.accountedBytes) this.budget.record(this, bytes);
+    if (bytes !== this.accountedBytes) budget.record(this, bytes);
   }
 
   closeForOutputBudget(): void {
@@ -139,14 +158,14 @@ export class Connection implements SubscriberSink, BudgetedOutput {
   released(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.budget?.forget(this);
-    this.onClose(this);
+    this.shared.budget?.forget(this);
+    this.shared.onClose(this);
   }
 
   /** Token bucket: MESSAGES_PER_SECOND sustained, twice that in a burst. */
   takeMessageToken(now: number): boolean {
-    const rate = this.limits.messagesPerSecond;
-    const at = Math.floor(now) - CLOCK_ORIGIN;
+    const rate = this.shared.messagesPerSecond;
+    const at = clock(Math.floor(now));
     this.#milliTokens = Math.min(rate * 2 * MILLI, this.#milliTokens + (at - this.#refilledAt) * rate);
     this.#refilledAt = at;
     if (this.#milliTokens < MILLI) return false;

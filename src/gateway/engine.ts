@@ -11,7 +11,7 @@ import { isStoreUnavailable } from '../graphql/format-errors.js';
 import { type GatewayGauges, type Metrics, NO_METRICS } from '../metrics/metrics.js';
 import { type Bus, Channels, type Listener, type RevocationMessage } from '../pubsub/bus.js';
 import type { SocketAuthenticator } from './auth/socket-authenticator.js';
-import { Connection, type ConnectionLimits, type Operation } from './connection.js';
+import { Connection, type ConnectionShared, type Operation } from './connection.js';
 import { type ContextFunction, defaultContext } from './context-input.js';
 import { OutputBudget } from './output-budget.js';
 import { Fanout } from './fanout/fanout.js';
@@ -90,9 +90,12 @@ export class Engine {
   // With one, every topic shares #onTopicMessage, and nothing is kept per topic here.
   readonly #topicListeners = new Map<string, () => void>();
   readonly #onTopicMessage: Listener = (message, channel) => {
-    // Only used with a bus that has `unsubscribe`, which passes the channel (bus.ts).
+    // Only used with a bus that has `unsubscribe` or `subscribePrefix`, which pass the channel (bus.ts).
     if (channel !== undefined) this.#fanout.deliver(Channels.topicOf(channel), message);
   };
+  // On a bus with `subscribePrefix` (the in-process one): #onTopicMessage hears every topic,
+  // and no topic is subscribed on the bus one by one. Its stop function, else undefined.
+  readonly #stopAllTopics: (() => void) | undefined;
   // Standard (graphql-js subscribe) subscriptions running, by field, for the gauges.
   readonly #streamsByField = new Map<string, number>();
   // Connections awaiting connection_init, in the order their deadlines fall: one timer for all.
@@ -108,8 +111,8 @@ export class Engine {
   readonly #fieldOf = new WeakMap<DocumentNode, string>();
   readonly #outputBudget: OutputBudget | undefined;
   readonly #slicer: MessageSlicer<Connection>;
-  // The per-socket limits every Connection reads: one frozen object for all of them.
-  readonly #connectionLimits: ConnectionLimits;
+  // What every Connection reads (limits, release callback, output budget): one frozen object for all of them.
+  readonly #connectionShared: ConnectionShared;
   readonly #revokedListeners = new Set<(sessionIds: readonly string[], reason: string) => void>();
 
   constructor(options: EngineOptions) {
@@ -119,7 +122,6 @@ export class Engine {
     this.limits = options.limits;
     this.log = options.log;
     this.#sessions = options.sessions;
-    this.#connectionLimits = Object.freeze({ maxBufferedBytes: options.limits.maxBufferedBytes, messagesPerSecond: options.limits.messagesPerSecond });
     this.#context = options.context ?? defaultContext;
     this.#bus = options.bus;
     this.#topicWatcher = options.topicWatcher;
@@ -132,6 +134,12 @@ export class Engine {
     });
     const total = options.limits.maxTotalBufferedBytes;
     this.#outputBudget = total === undefined ? undefined : new OutputBudget(total);
+    this.#connectionShared = Object.freeze({
+      maxBufferedBytes: options.limits.maxBufferedBytes,
+      messagesPerSecond: options.limits.messagesPerSecond,
+      onClose: this.#released,
+      budget: this.#outputBudget,
+    });
     this.#fanout = new Fanout(this.schema, this.#registry, this.log, this.#metrics);
     this.#watch = new SessionWatch(options.sessions, this.log, { recheckMs: options.limits.sessionRecheckMs });
     this.#stopRevocations = this.#bus.subscribe(Channels.revocations, (message) => {
@@ -143,6 +151,7 @@ export class Engine {
       }
     });
     // Revocations published while this node was cut off from the bus are not replayed: ask the store.
+    this.#stopAllTopics = this.#bus.subscribePrefix?.(Channels.topic(''), this.#onTopicMessage);
     this.#stopReconnects = this.#bus.onReconnect(() => {
       this.log.info({ sessions: this.#watch.sessionCount }, 'bus reconnected: re-checking every watched session');
       void this.#watch.recheckAll();
@@ -170,9 +179,7 @@ export class Engine {
       transport,
       info.ip,
       info.userAgent,
-      this.#connectionLimits,
-      this.#released,
-      this.#outputBudget,
+      this.#connectionShared,
     );
     this.#connections.add(connection);
     if (info.subprotocol !== SUBPROTOCOL) {
@@ -215,9 +222,7 @@ export class Engine {
       transport,
       client.ip,
       client.userAgent,
-      this.#connectionLimits,
-      this.#released,
-      this.#outputBudget,
+      this.#connectionShared,
     );
     this.#connections.add(connection);
     connection.carrier = 'sse';
@@ -390,15 +395,31 @@ export class Engine {
 
     subscribe(topic: string, key: string, spec: GroupSpec, subscriber: Subscriber): void {
     if (this.#registry.add(topic, key, spec, subscriber)) {
-      if (this.#bus.unsubscribe !== undefined) {
-        this.#bus.subscribe(flatString(Channels.topic(topic)), this.#onTopicMessage);
-      } else {
-        this.#topicListeners.set(
-          topic,
-          this.#bus.subscribe(Channels.topic(topic), (message) => this.#fanout.deliver(topic, message)),
-        );
-      }
+      // On a bus with subscribePrefix, heard already.
+      if (this.#stopAllTopics === undefined) this.#listen(topic);
       this.#topicWatcher?.add(topic);
+    }
+  }
+
+  /** Subscribes to the topic's channel on the bus (its first local subscriber came). */
+  #listen(topic: string): void {
+    if (this.#bus.unsubscribe !== undefined) {
+      this.#bus.subscribe(flatString(Channels.topic(topic)), this.#onTopicMessage);
+    } else {
+      this.#topicListeners.set(
+        topic,
+        this.#bus.subscribe(Channels.topic(topic), (message) => this.#fanout.deliver(topic, message)),
+      );
+    }
+  }
+
+  /** Unsubscribes from the topic's channel (its last local subscriber left). */
+  #stopListening(topic: string): void {
+    if (this.#bus.unsubscribe !== undefined) {
+      this.#bus.unsubscribe(Channels.topic(topic), this.#onTopicMessage);
+    } else {
+      this.#topicListeners.get(topic)?.();
+      this.#topicListeners.delete(topic);
     }
   }
 
@@ -408,12 +429,7 @@ export class Engine {
     const emptied = this.#registry.remove(subscriber);
     held?.release();
     if (emptied === undefined) return;
-    if (this.#bus.unsubscribe !== undefined) {
-      this.#bus.unsubscribe(Channels.topic(emptied), this.#onTopicMessage);
-    } else {
-      this.#topicListeners.get(emptied)?.();
-      this.#topicListeners.delete(emptied);
-    }
+    if (this.#stopAllTopics === undefined) this.#stopListening(emptied);
     this.#topicWatcher?.remove(emptied);
   }
 
@@ -433,6 +449,15 @@ export class Engine {
 
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /**
+   * Every open connection (sockets and SSE streams; a closed one leaves at once). For a
+   * transport's own sweeps: the ws adapter's keep-alive finds its sockets here rather than
+   * keeping a collection of them.
+   */
+  connections(): IterableIterator<Connection> {
+    return this.#connections.values();
   }
 
   /** The metrics gauges, computed when scraped: O(users + fan-out groups), nothing on the hot path. */
@@ -476,6 +501,7 @@ export class Engine {
     this.#watch.stop();
     this.#stopRevocations();
     this.#stopReconnects();
+    this.#stopAllTopics?.();
   }
 
   #release(connection: Connection): void {

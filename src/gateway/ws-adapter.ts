@@ -122,9 +122,19 @@ function destroyWhenWritten(this: Duplex): void {
   this.destroy();
 }
 
+/** A socket of the adapter: what `ws` creates for it (see AdapterSocket in the adapter's constructor). */
+interface AdapterSocketFields {
+  /** Its connection, from the upgrade until its 'close' event; found here, not in a Map of sockets. */
+  connection: Connection | undefined;
+}
+
 export class WsAdapter {
   readonly #wss: WebSocketServer;
-  readonly #sockets = new Map<WebSocket, Connection>();
+  // The sockets this adapter accepted and has not seen close. They are not kept in a collection
+  // of their own (a Map entry per socket): the sweeps find the open ones among the engine's
+  // connections, and only those closing (close frame sent, no 'close' event yet) are held here.
+  #open = 0;
+  readonly #closingSockets = new Set<WebSocket>();
   readonly #perAddress: Map<string, number>;
   readonly #keepAlive: NodeJS.Timeout | undefined;
   readonly #onUpgrade: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -132,30 +142,33 @@ export class WsAdapter {
 
   constructor(private readonly options: WsAdapterOptions) {
     this.#perAddress = options.perAddress ?? new Map();
-    const sockets = this.#sockets;
     const engine = options.engine;
-    const closed = (ws: WebSocket, code: number, reason: Buffer) => this.#closed(ws, code, reason);
+    const closing = this.#closingSockets;
+    const closed = (ws: AdapterSocketFields, code: number, reason: Buffer) => this.#closed(ws, code, reason);
     /**
      * The adapter's sockets take their events without a listener each: ws keeps a socket's
      * listeners in a dictionary-mode object, and four of them (message, pong, error, close)
      * cost ~250 bytes per socket, more than a tenth of what a subscribed socket holds.
      * `emit` hands the four straight to the adapter, then to any listener added the usual way.
      */
-    class AdapterSocket extends WebSocket {
+    class AdapterSocket extends WebSocket implements AdapterSocketFields {
+      connection: Connection | undefined = undefined;
+
       override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
         switch (event) {
           case 'message': {
-            const connection = sockets.get(this);
+            const connection = this.connection;
             // Text and binary frames alike are read as UTF-8 JSON.
             if (connection !== undefined) engine.receive(connection, (a as Buffer).toString());
             break;
           }
           case 'pong': {
-            const connection = sockets.get(this);
+            const connection = this.connection;
             if (connection !== undefined) connection.awaitingPong = false;
             break;
           }
           case 'close':
+            closing.delete(this);
             closed(this, a as number, b as Buffer);
             break;
           case 'error':
@@ -164,6 +177,13 @@ export class WsAdapter {
             break;
         }
         return super.emit(event, a, b);
+      }
+
+      // Whoever closes it (the engine, or ws answering the peer's close frame), it is closing
+      // until its 'close' event: held so that close() can still cut it after its grace period.
+      override close(code?: number, data?: string | Buffer): void {
+        if (this.readyState !== WebSocket.CLOSED) closing.add(this);
+        super.close(code, data);
       }
     }
     this.#wss = new WebSocketServer({
@@ -215,26 +235,28 @@ export class WsAdapter {
     // Counted once the socket exists: ws answers a bad handshake (key, version) itself and
     // never calls back, and such a request must not hold one of the address's slots forever.
     // Without verifyClient, handleUpgrade calls back synchronously, so the check above still holds.
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, socket, ip, userAgent, cookieHeader));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws as WebSocket & AdapterSocketFields, socket, ip, userAgent, cookieHeader));
   }
 
-  #accept(ws: WebSocket, socket: Duplex, ip: string, userAgent: string | undefined, cookieHeader: string | undefined): void {
+  #accept(ws: WebSocket & AdapterSocketFields, socket: Duplex, ip: string, userAgent: string | undefined, cookieHeader: string | undefined): void {
     // Reading the client's address made Node cache it on the socket (`_peername`, an object of its
     // own for the socket's life); the connection keeps the address, and Node reads it again if
     // anything asks (net.Socket#_getpeername recomputes a missing cache while the socket is open).
     if ((socket as { _peername?: unknown })._peername !== undefined) (socket as { _peername?: unknown })._peername = undefined;
     this.#perAddress.set(ip, (this.#perAddress.get(ip) ?? 0) + 1);
     const transport = new WsTransport(ws, socket);
-    const connection = this.options.engine.open(transport, { ip, userAgent, subprotocol: ws.protocol, cookieHeader });
-    this.#sockets.set(ws, connection);
-    // Its events reach the adapter through AdapterSocket.emit (found again through #sockets).
+    this.#open++;
+    // Set before the engine may close it (a wrong subprotocol closes at once), so that its 'close' finds it.
+    ws.connection = this.options.engine.open(transport, { ip, userAgent, subprotocol: ws.protocol, cookieHeader });
+    // Its events reach the adapter through AdapterSocket.emit.
   }
 
-  #closed(ws: WebSocket, code: number, reason: Buffer): void {
-    const connection = this.#sockets.get(ws);
+  #closed(ws: AdapterSocketFields, code: number, reason: Buffer): void {
+    const connection = ws.connection;
     if (connection === undefined) return;
     this.#logClose(connection, code, reason);
-    this.#sockets.delete(ws);
+    ws.connection = undefined;
+    this.#open--;
     const count = (this.#perAddress.get(connection.ip) ?? 1) - 1;
     if (count <= 0) this.#perAddress.delete(connection.ip);
     else this.#perAddress.set(connection.ip, count);
@@ -250,15 +272,23 @@ export class WsAdapter {
     this.options.log.info({ ip: connection.ip, code, reason, by: sent === undefined ? 'client' : 'server', authenticated: connection.session !== undefined }, 'socket closed');
   }
 
+  /** This adapter's sockets not yet closed: among the engine's connections, those it carries. */
+  *#transports(): IterableIterator<[WsTransport, Connection]> {
+    for (const connection of this.options.engine.connections()) {
+      const transport = connection.transport;
+      if (transport instanceof WsTransport && (transport.ws as WebSocket & AdapterSocketFields).connection === connection) yield [transport, connection];
+    }
+  }
+
   #ping(): void {
-    for (const [ws, connection] of this.#sockets) {
+    for (const [transport, connection] of this.#transports()) {
       if (connection.awaitingPong) {
-        (connection.transport as WsTransport).closedWith ??= { code: 1006, reason: KEEPALIVE_TIMEOUT };
-        ws.terminate();
+        transport.closedWith ??= { code: 1006, reason: KEEPALIVE_TIMEOUT };
+        transport.ws.terminate();
         continue;
       }
       connection.awaitingPong = true;
-      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      if (transport.ws.readyState === WebSocket.OPEN) transport.ws.ping();
     }
   }
 
@@ -269,8 +299,9 @@ export class WsAdapter {
     // The upgrade listener stays: without one, Node would pass upgrades on as plain requests.
     this.options.engine.shutdown();
     const deadline = Date.now() + graceMs;
-    while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    for (const ws of this.#sockets.keys()) ws.terminate();
+    while (this.#open > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const [transport] of [...this.#transports()]) transport.ws.terminate();
+    for (const ws of [...this.#closingSockets]) ws.terminate();
     this.#wss.close();
   }
 }

@@ -22,6 +22,15 @@ export interface Bus {
    */
   unsubscribe?(channel: string, listener: Listener): void;
   /**
+   * Optional, for a bus on which every message is published in this process (the in-process
+   * bus): listens on every channel whose name starts with `prefix`, with one listener and
+   * nothing kept per channel, until the returned function is called. Listeners get the channel.
+   * The engine then keeps no subscription per topic (a per-user topic is one per socket): a
+   * message for a topic nobody here listens to costs one look-up in the engine instead of one
+   * in the bus. A bus that must tell a server which channels to send it (Redis) leaves it out.
+   */
+  subscribePrefix?(prefix: string, listener: Listener): () => void;
+  /**
    * Calls `listener` each time this process is back on the bus after losing it, once
    * its channels are subscribed again: messages published meanwhile were lost.
    * The in-process bus never loses messages, so never calls it.

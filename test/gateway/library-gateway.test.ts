@@ -25,7 +25,7 @@ import {
 import { PubSub, withFilter } from 'graphql-subscriptions';
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { createGateway, type Gateway, type GatewaySession, MemoryBus, type SessionSource } from '../../src/index.js';
+import { type Bus, createGateway, type Gateway, type GatewaySession, MemoryBus, type SessionSource } from '../../src/index.js';
 
 const ORIGIN = 'http://app.example.test';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -484,5 +484,103 @@ describe('createGateway: an async context function', () => {
       await gateway.close();
       await new Promise((resolve) => server.close(resolve));
     }
+  });
+});
+
+describe('createGateway: how topics are heard on the bus', () => {
+  /** A MemoryBus that records the channels subscribed and unsubscribed one by one; `prefix: false` hides subscribePrefix (as a Redis-like bus). */
+  function recordingBus(prefix: boolean) {
+    const inner = new MemoryBus();
+    const subscribed: string[] = [];
+    const unsubscribed: string[] = [];
+    const bus: Bus = {
+      publish: (channel, message) => inner.publish(channel, message),
+      subscribe: (channel, listener) => {
+        subscribed.push(channel);
+        return inner.subscribe(channel, listener);
+      },
+      unsubscribe: (channel, listener) => {
+        unsubscribed.push(channel);
+        inner.unsubscribe(channel, listener);
+      },
+      onReconnect: (listener) => inner.onReconnect(listener),
+      close: () => inner.close(),
+      ...(prefix ? { subscribePrefix: (p: string, listener: Parameters<Bus['subscribe']>[1]) => inner.subscribePrefix(p, listener) } : {}),
+    };
+    return { bus, subscribed, unsubscribed };
+  }
+
+  for (const prefix of [true, false]) {
+    test(prefix
+      ? 'with subscribePrefix (the in-process bus): no channel per topic, each topic still reaches its own subscribers only'
+      : 'without it: the first subscriber of a topic subscribes its channel, the last one out unsubscribes it', async () => {
+      const recorded = recordingBus(prefix);
+      const sessions = memorySessions();
+      sessions.add('s1', 'alice');
+      sessions.add('s2', 'bob');
+      const server = createServer();
+      const gateway = createGateway<Ctx, { name: string }>({ schema, sessions: sessions.source, origins: [ORIGIN], bus: recorded.bus, limits: { keepAliveMs: 0 } });
+      gateway.attach(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+      const clients = [
+        { id: 's1', userId: 'alice' },
+        { id: 's2', userId: 'bob' },
+      ].map((session) => createClient({ url, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: { token: gateway.issueTicket(session) } }));
+      try {
+        const [a, b] = clients.map((c) => collect(c, 'subscription { inbox { text viewer } }')) as [Collected, Collected];
+        await until(() => [...gateway.engine.activeTopics()].length === 2, 'both subscribed');
+        await gateway.publish('inbox:alice', { text: 'for alice' });
+        await gateway.publish('inbox:nobody', { text: 'for nobody' });
+        await gateway.publish('inbox:bob', { text: 'for bob' });
+        await until(() => a.results.length === 1 && b.results.length === 1, 'one each');
+        assert.deepEqual(a.results, [{ data: { inbox: { text: 'for alice', viewer: 'alice' } } }]);
+        assert.deepEqual(b.results, [{ data: { inbox: { text: 'for bob', viewer: 'bob' } } }]);
+        const topicChannels = (list: string[]) => list.filter((channel) => channel.startsWith('topic:')).sort();
+        assert.deepEqual(topicChannels(recorded.subscribed), prefix ? [] : ['topic:inbox:alice', 'topic:inbox:bob']);
+        a.stop();
+        await until(() => [...gateway.engine.activeTopics()].length === 1, 'alice left');
+        assert.deepEqual(topicChannels(recorded.unsubscribed), prefix ? [] : ['topic:inbox:alice']);
+        // Nothing reaches a topic whose subscriber left, however it is heard.
+        await gateway.publish('inbox:alice', { text: 'too late' });
+        await gateway.publish('inbox:bob', { text: 'again' });
+        await until(() => b.results.length === 2, 'bob again');
+        assert.equal(a.results.length, 1);
+        b.stop();
+      } finally {
+        for (const c of clients) await c.dispose();
+        await gateway.close();
+        await new Promise((resolve) => server.close(resolve));
+        await recorded.bus.close();
+      }
+    });
+  }
+});
+
+describe('createGateway: close()', () => {
+  test('a socket whose client never answers the close frame is cut after the grace period, not kept for ws\'s 30 s', async () => {
+    const sessions = memorySessions();
+    sessions.add('s1', 'carol');
+    const server = createServer();
+    const gateway = createGateway<Ctx, { name: string }>({ schema, sessions: sessions.source, origins: [ORIGIN], limits: { keepAliveMs: 0 } });
+    gateway.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+    const ws = new WebSocket(url, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'connection_init', payload: { token: gateway.issueTicket({ id: 's1', userId: 'carol' }) } }));
+    await new Promise((resolve) => ws.once('message', resolve));
+    // The client stops reading: it never sees the server's close frame, so never answers it.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const started = Date.now();
+    await gateway.close();
+    // The HTTP server closes once its last TCP connection is gone: the stuck socket was cut.
+    await new Promise((resolve) => server.close(resolve));
+    const ms = Date.now() - started;
+    assert.ok(ms < 10_000, `the stuck socket was cut after ${ms} ms`);
+    (ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    // What it finds once it reads again: the going-away frame sent before it was cut.
+    assert.equal(await closed, 1001);
   });
 });

@@ -23,7 +23,7 @@ class FakeTransport implements Transport {
 }
 
 const open = (transport: FakeTransport, budget?: OutputBudget) =>
-  new Connection(transport, '127.0.0.1', undefined, { maxBufferedBytes: 1000, messagesPerSecond: 50 }, () => {}, budget);
+  new Connection(transport, '127.0.0.1', undefined, { maxBufferedBytes: 1000, messagesPerSecond: 50, onClose: () => {}, budget });
 
 describe('Connection output limit', () => {
   test('a frame that fits is sent; one that would pass the limit is not sent and the socket closes 1013', () => {

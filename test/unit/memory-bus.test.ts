@@ -1,7 +1,7 @@
 /**
  * The in-process bus: asynchronous delivery in publish order, resolved once delivered;
  * a turn's messages go out together, and one listener's throw neither loses the
- * others' messages nor passes unnoticed.
+ * others' messages nor passes unnoticed. Prefix listeners (the engine's, for all topics).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -86,6 +86,38 @@ describe('MemoryBus', () => {
     assert.ok(inner !== undefined);
     await inner;
     assert.deepEqual(got, ['i']);
+  });
+
+  test('a prefix listener hears every channel with its prefix, with the channel, in publish order with the others', async () => {
+    const bus = new MemoryBus();
+    const got: string[] = [];
+    const stop = bus.subscribePrefix('topic:', (message, channel) => got.push(`prefix ${channel}:${message}`));
+    bus.subscribe('topic:a', (message) => got.push(`own topic:a:${message}`));
+    const sent = [bus.publish('topic:a', '1'), bus.publish('other', 'x'), bus.publish('topic:', '2'), bus.publish('topic:b', '3'), bus.publish('topi', 'y')];
+    assert.deepEqual(got, [], 'nothing in the publishing turn');
+    await Promise.all(sent);
+    assert.deepEqual(got, ['own topic:a:1', 'prefix topic:a:1', 'prefix topic::2', 'prefix topic:b:3']);
+    got.length = 0;
+    // Stopped between the publish and the delivery: not called.
+    const late = bus.publish('topic:c', '4');
+    stop();
+    await late;
+    await bus.publish('topic:d', '5');
+    assert.deepEqual(got, []);
+    stop(); // twice is harmless
+  });
+
+  test('prefix listeners: each of several is called, and close() stops them', async () => {
+    const bus = new MemoryBus();
+    const got: string[] = [];
+    bus.subscribePrefix('t:', (message) => got.push(`one:${message}`));
+    bus.subscribePrefix('t:x', (message) => got.push(`two:${message}`));
+    await bus.publish('t:x1', 'a');
+    await bus.publish('t:y', 'b');
+    assert.deepEqual(got, ['one:a', 'two:a', 'one:b']);
+    await bus.close();
+    await bus.publish('t:x', 'c');
+    assert.deepEqual(got, ['one:a', 'two:a', 'one:b']);
   });
 });
 
