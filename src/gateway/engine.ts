@@ -150,8 +150,8 @@ export class Engine {
         this.log.error({ err: error }, 'bad revocation message');
       }
     });
-    // Revocations published while this node was cut off from the bus are not replayed: ask the store.
     this.#stopAllTopics = this.#bus.subscribePrefix?.(Channels.topic(''), this.#onTopicMessage);
+    // Revocations published while this node was cut off from the bus are not replayed: ask the store.
     this.#stopReconnects = this.#bus.onReconnect(() => {
       this.log.info({ sessions: this.#watch.sessionCount }, 'bus reconnected: re-checking every watched session');
       void this.#watch.recheckAll();

@@ -246,7 +246,7 @@ export class WsAdapter {
     this.#perAddress.set(ip, (this.#perAddress.get(ip) ?? 0) + 1);
     const transport = new WsTransport(ws, socket);
     this.#open++;
-    // Set before the engine may close it (a wrong subprotocol closes at once), so that its 'close' finds it.
+    // ws emits 'close' in a later turn, so even a socket the engine closes at once (a wrong subprotocol) finds its connection.
     ws.connection = this.options.engine.open(transport, { ip, userAgent, subprotocol: ws.protocol, cookieHeader });
     // Its events reach the adapter through AdapterSocket.emit.
   }
