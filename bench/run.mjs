@@ -7,7 +7,7 @@
  *   node bench/run.mjs [--quick] [--sizes=1000,5000,15000] [--servers=raw,tessera,...]
  *                      [--rounds=N] [--burst-rounds=10] [--clients=4] [--out-dir=DIR] [--tessera-from=dist|src]
  *                      [--cpu-prof=SERVER[,SERVER]] [--heap-snapshot=DIR] [--scenarios=broadcast,peruser]
- *                      [--topology=one|two-redis|full] [--two-process-sizes=19000]
+ *                      [--topology=one|two-redis|full] [--two-process-sizes=19000] [--pin[=SERVER_CPUS/CLIENT_CPUS]]
  *
  * For each server and N: a fresh server process (forked, --expose-gc, driven
  * over IPC) creates N users; then
@@ -21,7 +21,13 @@
  *      of --burst-rounds × N publishes back to back.
  * The full run (no --quick, no --sizes: --topology=full) then runs the
  * two-process run (--topology=two-redis) into the same result files.
+ *
+ * --pin (Linux, needs `taskset`): each server process on SERVER_CPUS, the client processes
+ * and this orchestrator on CLIENT_CPUS (default 0/1: one core each on a 2-core machine), so
+ * that server and load generator never share a core. Off by default (the full run's figures
+ * are unpinned); the pinned figures are steadier from run to run, for before/after pairs.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -57,6 +63,8 @@ function parseArgs(argv) {
     topology: undefined,
     burstRounds: 10,
     twoProcessSizes: [19000],
+    // { server: '0', clients: '1' } with --pin: CPU lists as taskset takes them.
+    pin: undefined,
   };
   for (const arg of argv) {
     const [key, value = ''] = arg.replace(/^--/, '').split('=');
@@ -79,7 +87,12 @@ function parseArgs(argv) {
     else if (key === 'topology') options.topology = value;
     else if (key === 'burst-rounds') options.burstRounds = Number(value);
     else if (key === 'two-process-sizes') options.twoProcessSizes = value.split(',').map(Number);
-    else throw new Error(`unknown option ${arg}`);
+    else if (key === 'pin') {
+      const [server = '0', clients = '1'] = value === '' ? [] : value.split('/');
+      const cpuList = /^[0-9]+([,-][0-9]+)*$/;
+      if (!cpuList.test(server) || !cpuList.test(clients)) throw new Error(`--pin takes SERVER_CPUS/CLIENT_CPUS, e.g. --pin=0/1 (got ${value})`);
+      options.pin = { server, clients };
+    } else throw new Error(`unknown option ${arg}`);
   }
   for (const server of options.servers) if (!ALL_SERVERS.includes(server)) throw new Error(`unknown server ${server}`);
   // The full run (no --quick, no --sizes): the single-process sizes, then the two-process run.
@@ -346,6 +359,7 @@ async function benchOne(name, n, clients, options) {
   const server = await Child.start(join(here, 'servers', `${script}.mjs`), {
     execArgv,
     env: { BENCH_ORIGIN: ORIGIN, BENCH_TESSERA_FROM: options.tesseraFrom, NODE_ENV: 'production' },
+    cpus: options.pin?.server,
   });
   server.transport = transport;
   const rounds = options.rounds ?? Math.max(5, Math.min(100, Math.round(150_000 / n)));
@@ -463,8 +477,8 @@ async function benchTwoRedis(n, clients, options) {
   const servers = [];
   try {
     // One after the other: the first runs the migrations.
-    servers.push(await Child.start(join(here, 'servers', 'tessera.mjs'), { execArgv, env }));
-    servers.push(await Child.start(join(here, 'servers', 'tessera.mjs'), { execArgv, env }));
+    servers.push(await Child.start(join(here, 'servers', 'tessera.mjs'), { execArgv, env, cpus: options.pin?.server }));
+    servers.push(await Child.start(join(here, 'servers', 'tessera.mjs'), { execArgv, env, cpus: options.pin?.server }));
     const [a] = servers;
     const t = Date.now();
     await a.request('prepare', { n: total }, 1_800_000);
@@ -597,8 +611,12 @@ async function main() {
   const options = parseArgs(process.argv.slice(2));
   mkdirSync(options.outDir, { recursive: true });
   const startedAt = new Date();
+  // This process's own threads too (the workers it starts later inherit the mask).
+  if (options.pin !== undefined) execFileSync('taskset', ['-apc', options.pin.clients, String(process.pid)], { stdio: 'ignore' });
   const clients = await Promise.all(
-    Array.from({ length: options.clients }, (_, k) => Child.start(join(here, 'client.mjs'), { onEvent: (m) => onClientEvent(k, m) })),
+    Array.from({ length: options.clients }, (_, k) =>
+      Child.start(join(here, 'client.mjs'), { onEvent: (m) => onClientEvent(k, m), cpus: options.pin?.clients }),
+    ),
   );
   if (options.topology === 'two-redis') return mainTwoRedis(options, clients, startedAt);
   const results = [];

@@ -28,8 +28,14 @@ export class Child {
       this.#pending.clear();
     });
   }
-  static async start(script, { execArgv = [], env = {}, onEvent } = {}) {
-    const proc = fork(script, [], { cwd: root, execArgv, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  /**
+   * Forks `script`. `cpus` (e.g. '0'), when given, starts it under `taskset -c cpus` (Linux,
+   * util-linux): the process and every thread it starts run on those CPUs only, from its
+   * first instruction on (no window before a pin by pid).
+   */
+  static async start(script, { execArgv = [], env = {}, onEvent, cpus } = {}) {
+    const launch = cpus === undefined ? { execArgv } : { execPath: 'taskset', execArgv: ['-c', cpus, process.execPath, ...execArgv] };
+    const proc = fork(script, [], { cwd: root, ...launch, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let ready;
     const child = new Child(proc, (message) => (message.ready ? ready(message) : onEvent?.(message)));
     const hello = await Promise.race([
