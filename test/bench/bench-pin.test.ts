@@ -6,23 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from '../helpers/repo-root.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'bench', 'run.mjs'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find bench/run.mjs above this test');
-    dir = parent;
-  }
-  return dir;
-}
 
-const root = repoRoot();
+const root = repoRoot(import.meta.url);
 const hasTaskset = process.platform === 'linux' && spawnSync('taskset', ['-pc', String(process.pid)]).status === 0;
 
 function run(args: string[], cwd: string): Promise<{ code: number | null; output: string }> {

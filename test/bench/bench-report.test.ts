@@ -5,20 +5,11 @@
  * Synthetic results: this checks the report's arithmetic, not any speed.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from '../helpers/repo-root.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'bench', 'lib', 'report.mjs'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find bench/lib/report.mjs above this test');
-    dir = parent;
-  }
-  return dir;
-}
 
 interface Goal {
   value?: number;
@@ -30,7 +21,7 @@ interface Report {
   renderMarkdown(report: unknown): string;
 }
 
-const { evaluate, renderMarkdown } = (await import(pathToFileURL(join(repoRoot(), 'bench', 'lib', 'report.mjs')).href)) as Report;
+const { evaluate, renderMarkdown } = (await import(pathToFileURL(join(repoRoot(import.meta.url), 'bench', 'lib', 'report.mjs')).href)) as Report;
 
 function scenario(cpu: number, p99: number, last: number, extra: Record<string, number> = {}) {
   return { rounds: 10, deliveries: 1000, missing: 0, closedByServer: 0, timedOutRounds: 0, serverCpuUsPerDelivery: cpu, clientCpuUsPerDelivery: 10, deliveriesPerSecond: 1000, latencyMs: { p50: p99 / 2, p99, max: p99 }, timeToLastMs: { mean: last, max: last }, ...extra };

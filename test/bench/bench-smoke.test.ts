@@ -8,19 +8,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../helpers/repo-root.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'bench', 'run.mjs'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find bench/run.mjs above this test');
-    dir = parent;
-  }
-  return dir;
-}
 
 interface Deliveries {
   deliveries: number;
@@ -52,7 +43,7 @@ interface Report {
   evaluation: { n: number; ratios: Record<string, Record<string, number>>; goals: Record<string, unknown> }[];
 }
 
-const root = repoRoot();
+const root = repoRoot(import.meta.url);
 const benchDeps = join(root, 'bench', 'node_modules');
 
 test('the quick bench runs Tessera and the raw floor and reports real deliveries', { timeout: 180_000 }, async (t) => {

@@ -9,22 +9,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { clusterServicesSkip } from '../helpers/backends.js';
 import { after, describe, it } from '../helpers/suite.js';
+import { repoRoot } from '../helpers/repo-root.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'bench', 'run.mjs'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('cannot find bench/run.mjs above this test');
-    dir = parent;
-  }
-  return dir;
-}
 
-const root = repoRoot();
+const root = repoRoot(import.meta.url);
 
 async function skipReason(): Promise<string | false> {
   if (!existsSync(join(root, 'bench', 'node_modules'))) {
