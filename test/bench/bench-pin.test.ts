@@ -13,7 +13,6 @@ import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../helpers/repo-root.js';
 
-
 const root = repoRoot(import.meta.url);
 const hasTaskset = process.platform === 'linux' && spawnSync('taskset', ['-pc', String(process.pid)]).status === 0;
 
