@@ -101,7 +101,7 @@ export async function startTessera(config: Config, logger: Logger): Promise<Tess
   logger.info({ store: store.description, applied }, 'store ready');
 
   const nodeId = newNodeId();
-  const infrastructure = await createInfrastructure(config, logger, nodeId, store);
+  const infrastructure = await createInfrastructure(config, logger, nodeId);
   logger.info({ pubsub: infrastructure.description, nodeId }, 'pub/sub ready');
   const bus: Bus = infrastructure.bus;
   const users = new UsersRepo(store.db);

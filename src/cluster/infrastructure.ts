@@ -1,18 +1,17 @@
 /**
  * The parts that differ between one process and a cluster: the bus, the
  * ticket replay guard, the sign-in rate limiter, topic presence and the worker lease. Without REDIS_URL
- * they live in memory, but for used tickets, which are kept in the store so that
- * a restart does not make them usable again; with it, in Redis, behind the same
- * interfaces.
+ * they live in memory (used tickets too: the memory guard refuses tickets signed
+ * before it started, so a restart does not make a spent one usable again); with
+ * it, in Redis, behind the same interfaces.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { MemoryBus, MemoryReplayGuard, MemoryResumptionLog, StartupError, urlWithoutPassword, type Bus, type ReplayGuard, type ResumptionLog } from '../index.js';
 import { LocalLease, LocalPresence, RedisBus, RedisLease, RedisPresence, RedisReplayGuard, RedisResumptionLog, type Lease, type Presence } from '../redis.js';
-import { MemoryRateLimiter, RedisRateLimiter, StoreReplayGuard, type RateLimiter } from '../accounts/index.js';
+import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from '../accounts/index.js';
 import { connectRedis, redisReady } from '../pubsub/redis-connection.js';
 import { redisProblem } from '../startup-problems.js';
-import type { Store } from '../store/database.js';
 
 export interface Infrastructure {
   readonly bus: Bus;
@@ -29,16 +28,9 @@ export interface Infrastructure {
   close(): Promise<void>;
 }
 
-export async function createInfrastructure(config: Config, logger: Logger, nodeId: string, store: Store): Promise<Infrastructure> {
+export async function createInfrastructure(config: Config, logger: Logger, nodeId: string): Promise<Infrastructure> {
   const url = config.redisUrl;
   if (url === undefined) {
-    const replayGuard = new StoreReplayGuard(store.db);
-    // Rows of expired tickets go; the table holds at most the tickets used in one lifetime plus one interval.
-    const purge = setInterval(
-      () => void replayGuard.purgeExpired().catch((error: unknown) => logger.warn({ err: error }, 'used-ticket purge failed')),
-      Math.max(1000, Math.min(60_000, config.ticketTtlSeconds * 1000)),
-    );
-    purge.unref();
     return {
       bus: new MemoryBus(),
       resumptionLog: new MemoryResumptionLog({
@@ -47,13 +39,14 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
         maxTopics: config.sseResumeMaxTopics,
         maxBytes: config.sseResumeMaxBytes,
       }),
-      replayGuard,
+      // One process (WORKERS above 1 needs Redis), so one guard sees every ticket: no store write per connect.
+      replayGuard: new MemoryReplayGuard(),
       rateLimiter: new MemoryRateLimiter(config.authRateLimitWindowSeconds, config.authRateLimitMaxKeys),
       lease: new LocalLease(),
       presence: (localTopics) => new LocalPresence(localTopics),
       description: 'in-process',
       ready: async () => {},
-      close: async () => clearInterval(purge),
+      close: async () => {},
     };
   }
   const log = logger.child({ component: 'redis' });

@@ -60,7 +60,7 @@ export interface GatewayOptions<TContext = DefaultContext<unknown>, TUser = unkn
   readonly ticketSecrets?: readonly string[];
   /** How long a ticket is valid, in seconds. Default 60. */
   readonly ticketTtlSeconds?: number;
-  /** Remembers spent tickets so that each works once. Default: a MemoryReplayGuard (one process). */
+  /** Remembers spent tickets so that each works once. Default: a MemoryReplayGuard (one process; after a restart it refuses the tickets signed before it). For several processes: a RedisReplayGuard, or a StoreReplayGuard on a shared database. */
   readonly replayGuard?: ReplayGuard;
   /** A ticket issuer you also use elsewhere (e.g. your HTTP resolvers); when given, `ticketSecrets`, `ticketTtlSeconds` and `replayGuard` are not used. */
   readonly tickets?: TicketIssuer;

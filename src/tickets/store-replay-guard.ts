@@ -1,8 +1,12 @@
 /**
- * Single use of tickets on the embedded default (no Redis), remembered in the
- * store so that a restart does not forget them: one row per used ticket id,
+ * Single use of tickets remembered in the store, for several gateway processes
+ * that share a database but no Redis (one process needs no store write per
+ * connect: `MemoryReplayGuard` refuses the tickets signed before it started, and
+ * the embedded default uses it). One row per used ticket id,
  * inserted if absent in one atomic statement, kept until the ticket's own
- * expiry (after which the ticket is refused as expired anyway) and purged then.
+ * expiry (after which the ticket is refused as expired anyway) and purged then
+ * by `purgeExpired()`, which its owner calls every so often (at least once per
+ * ticket lifetime keeps the table at about two lifetimes of tickets).
  *
  * The claims made in one event-loop turn (a burst of sockets sending their
  * `connection_init`) go in one multi-row `INSERT … ON CONFLICT DO NOTHING

@@ -13,6 +13,12 @@ export interface TicketClaims {
   readonly uid: string;
   /** Expiry, ms since the epoch. */
   readonly exp: number;
+  /**
+   * When it was signed, ms since the epoch. Absent from tickets signed before
+   * Tessera 0.3; a replay guard that remembers only since its own start (see
+   * `rememberedSince` in replay-guard.ts) refuses those, and any ticket older than itself.
+   */
+  readonly iat?: number;
   /** Random id, the key of single use. */
   readonly jti: string;
 }
@@ -23,6 +29,8 @@ export const TicketFailure = {
   BAD_SIGNATURE: 'ticket signature invalid',
   EXPIRED: 'ticket expired',
   REPLAYED: 'ticket already used',
+  /** Refused by a replay guard that keeps spent tickets in memory: it cannot know whether one older than itself was spent before a restart. */
+  BEFORE_START: 'ticket issued before this server started',
 } as const;
 export type TicketFailure = (typeof TicketFailure)[keyof typeof TicketFailure];
 
@@ -48,6 +56,7 @@ export function signTicket(
     uid: subject.userId,
     exp: now + ttlSeconds * 1000,
     jti: randomBytes(16).toString('base64url'),
+    iat: now,
   };
   const signed = `${PREFIX}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
   return `${signed}.${mac(secret, signed).toString('base64url')}`;
@@ -57,10 +66,12 @@ function parseClaims(encoded: string): TicketClaims | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(encoded, 'base64url').toString('utf8'));
     if (typeof value !== 'object' || value === null) return undefined;
-    const { sid, uid, exp, jti } = value as Record<string, unknown>;
+    const { sid, uid, exp, jti, iat } = value as Record<string, unknown>;
     if (typeof sid !== 'string' || typeof uid !== 'string' || typeof jti !== 'string') return undefined;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) return undefined;
-    return { sid, uid, exp, jti };
+    if (iat === undefined) return { sid, uid, exp, jti };
+    if (typeof iat !== 'number' || !Number.isFinite(iat)) return undefined;
+    return { sid, uid, exp, jti, iat };
   } catch {
     return undefined;
   }

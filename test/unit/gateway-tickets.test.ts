@@ -24,6 +24,7 @@ describe('verifyTicket', () => {
     assert.equal(check.claims.uid, 'user-1');
     assert.equal(check.claims.exp, NOW + 60_000);
     assert.match(check.claims.jti, /^[\w-]{22}$/);
+    assert.equal(check.claims.iat, NOW, 'and when it was signed');
     const again = verifyTicket(signTicket(subject, NEW, NOW, 60), [NEW], NOW);
     assert.ok(again.ok && again.claims.jti !== check.claims.jti, 'each ticket has its own id');
   });
@@ -57,7 +58,7 @@ describe('verifyTicket', () => {
       assert.deepEqual(verifyTicket(value, [NEW], NOW), { ok: false, reason: TicketFailure.MALFORMED }, String(value));
     }
     // Correctly signed, but the claims are not what a ticket holds.
-    for (const claims of ['[]', '{"sid":"s","uid":"u","jti":"j"}', '{"sid":1,"uid":"u","exp":1,"jti":"j"}', 'not json']) {
+    for (const claims of ['[]', '{"sid":"s","uid":"u","jti":"j"}', '{"sid":1,"uid":"u","exp":1,"jti":"j"}', '{"sid":"s","uid":"u","exp":1,"jti":"j","iat":"1"}', 'not json']) {
       const signed = `t1.${Buffer.from(claims).toString('base64url')}`;
       const mac = createHmac('sha256', NEW).update(signed).digest('base64url');
       assert.deepEqual(verifyTicket(`${signed}.${mac}`, [NEW], NOW), { ok: false, reason: TicketFailure.MALFORMED }, claims);
@@ -93,6 +94,43 @@ describe('single use', () => {
     // The next claim sweeps; an expired ticket could not pass verification anyway.
     assert.equal(await guard.claim('fresh', now + 1000), true);
     assert.equal(await guard.claim('jti-1', now + 1000), true, 'swept');
+  });
+
+  test('a memory guard refuses, without spending them, tickets signed before it was created or carrying no signing time', async () => {
+    let now = NOW;
+    const before = signTicket(subject, NEW, now - 1, 60);
+    const guard = new MemoryReplayGuard(() => now);
+    assert.equal(guard.rememberedSince, NOW);
+    const issuer = new TicketIssuer([NEW], 60, guard, () => now);
+    assert.deepEqual(await issuer.redeem(before), { ok: false, reason: TicketFailure.BEFORE_START });
+    // Signed as Tessera 0.2 signed tickets: no iat.
+    const signed = `t1.${Buffer.from(JSON.stringify({ sid: 's', uid: 'u', exp: now + 60_000, jti: 'old-format' })).toString('base64url')}`;
+    const noIat = `${signed}.${createHmac('sha256', NEW).update(signed).digest('base64url')}`;
+    assert.deepEqual(await issuer.redeem(noIat), { ok: false, reason: TicketFailure.BEFORE_START });
+    assert.equal(guard.size, 0, 'nothing was spent');
+    const atStart = signTicket(subject, NEW, now, 60);
+    assert.ok((await issuer.redeem(atStart)).ok, 'signed at the very millisecond the guard started');
+    now += 1000;
+    assert.ok((await issuer.redeem(issuer.issue(subject))).ok);
+    // A guard that remembers across restarts (no rememberedSince) takes both.
+    const lasting = new TicketIssuer([NEW], 60, { claim: async () => true }, () => now);
+    assert.ok((await lasting.redeem(before)).ok);
+    assert.ok((await lasting.redeem(noIat)).ok);
+  });
+
+  test('MemoryReplayGuard drops expired ids from the oldest on: an expired one behind a live one waits for it', async () => {
+    let now = NOW;
+    const guard = new MemoryReplayGuard(() => now);
+    assert.equal(await guard.claim('short-1', now + 1000), true);
+    assert.equal(await guard.claim('long', now + 60_000), true);
+    assert.equal(await guard.claim('short-2', now + 1000), true);
+    now += 2000;
+    assert.equal(await guard.claim('fresh', now + 60_000), true);
+    assert.equal(guard.size, 3, 'short-1 went; short-2 waits behind long');
+    assert.equal(await guard.claim('long', now + 60_000), false, 'a live id stays refused');
+    now += 60_000;
+    assert.equal(await guard.claim('later', now + 60_000), true);
+    assert.equal(guard.size, 1, 'long, short-2 and fresh went');
   });
 
   test('TicketIssuer needs a secret', () => {

@@ -17,7 +17,7 @@ export enum CloseCode {
    * anonymously; 4403 it retries.
    */
   Unauthorized = 4401,
-  /** A ticket was refused (malformed, bad signature, expired, replayed): a fresh ticket may pass. */
+  /** A ticket was refused (malformed, bad signature, expired, replayed, older than the server's memory of spent tickets): a fresh ticket may pass. */
   Forbidden = 4403,
   /** The client did not offer the `graphql-transport-ws` subprotocol. */
   SubprotocolNotAcceptable = 4406,
@@ -50,6 +50,7 @@ export const CloseReason = {
   ticketBadSignature: 'ticket signature invalid',
   ticketExpired: 'ticket expired',
   ticketReplayed: 'ticket already used',
+  ticketBeforeStart: 'ticket issued before this server started',
   sessionEnded: 'session ended',
   sessionExpired: 'session expired',
   userGone: 'user not found',
