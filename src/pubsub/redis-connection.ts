@@ -12,8 +12,18 @@ export interface RedisLog {
   warn(object: object, message: string): void;
 }
 
-export function connectRedis(url: string, role: string, log: RedisLog): Redis {
+export interface RedisConnectionOptions {
+  /**
+   * Send the commands issued in one event-loop turn in one write (ioredis's
+   * `enableAutoPipelining`): for the publisher, whose per-user publishes come N at a
+   * time. Default false: a command is written when it is issued.
+   */
+  readonly autoPipelining?: boolean;
+}
+
+export function connectRedis(url: string, role: string, log: RedisLog, options: RedisConnectionOptions = {}): Redis {
   const redis = new Redis(url, {
+    enableAutoPipelining: options.autoPipelining ?? false,
     lazyConnect: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
