@@ -32,9 +32,9 @@ export interface ReplayGuard {
  * unboxed: about 90 bytes): at most the connect rate times TICKET_TTL_SECONDS.
  */
 export class MemoryReplayGuard implements ReplayGuard {
-  // Insertion order is nearly expiry order (one lifetime for all tickets), so expired
-  // entries are dropped from the front, a few at a time, never by a full scan.
-  // id → expiry, in seconds since `rememberedSince`, rounded up.
+  // id → expiry, in seconds since `rememberedSince`, rounded up. Insertion order is nearly
+  // expiry order (one lifetime for all tickets), so expired entries are dropped from the
+  // front, a few at a time, never by a full scan.
   readonly #used = new Map<string, number>();
   readonly rememberedSince: number;
 
