@@ -4,7 +4,8 @@
  * client you create (and close); the bus takes two (a subscribed connection
  * cannot publish). ioredis is an optional peer dependency: install it to use these.
  */
-export { RedisBus } from './pubsub/redis-bus.js';
+export { RedisBus, type RedisBusOptions } from './pubsub/redis-bus.js';
+export { DEFAULT_PUBLISH_BATCH_LIMITS, type PublishBatchLimits } from './pubsub/publish-batcher.js';
 export { RedisResumptionLog } from './sse/redis-resumption-log.js';
 export { RedisReplayGuard } from './tickets/redis-replay-guard.js';
 export { RedisPresence, LocalPresence, type Presence } from './cluster/presence.js';

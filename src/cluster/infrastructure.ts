@@ -51,7 +51,7 @@ export async function createInfrastructure(config: Config, logger: Logger, nodeI
   }
   const log = logger.child({ component: 'redis' });
   const commands = connectRedis(url, 'commands', log);
-  // The publisher sends a turn's publishes (a tick's or a burst's, one per user) in one write.
+  // The bus gathers a turn's publishes (a tick's or a burst's, one per user) into script calls; auto-pipelining sends those in one write.
   const publisher = connectRedis(url, 'publisher', log, { autoPipelining: true });
   const subscriber = connectRedis(url, 'subscriber', log);
   try {

@@ -4,20 +4,44 @@
  * this process has a listener for it, and dropped when the last one leaves.
  * When the listening connection comes back after a loss, every channel is
  * subscribed again, then the reconnect listeners are told.
+ *
+ * The publishes of one stretch of synchronous code (a loop over users) leave
+ * as one script call per chunk of up to 256 (publish-batcher.ts), each running
+ * the PUBLISHes in order; a lone publish is a plain PUBLISH.
  */
 import type { Redis } from 'ioredis';
 import type { Bus, Listener } from './bus.js';
+import { DEFAULT_PUBLISH_BATCH_LIMITS, type PublishBatchLimits, PublishBatcher } from './publish-batcher.js';
+
+/** PUBLISH for each channel, message pair of ARGV, in order; answers how many. */
+const PUBLISH_MANY = `
+for i = 1, #ARGV, 2 do
+  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+end
+return #ARGV / 2
+`;
+
+type WithPublishMany = Redis & { tesseraPublishMany(...pairs: string[]): Promise<number> };
+
+export interface RedisBusOptions {
+  /** How many publishes (and characters) one command may carry: 256 and 64 Ki by default; `maxMessages: 1` sends one PUBLISH each. */
+  readonly publishBatch?: PublishBatchLimits;
+}
 
 export class RedisBus implements Bus {
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #reconnectListeners = new Set<() => void>();
+  readonly #batcher: PublishBatcher;
+  #publishManyDefined = false;
 
   constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
     private readonly prefix: string,
     private readonly onError: (error: unknown, channel: string) => void,
+    options: RedisBusOptions = {},
   ) {
+    this.#batcher = new PublishBatcher((pairs) => this.#sendChunk(pairs), options.publishBatch ?? DEFAULT_PUBLISH_BATCH_LIMITS);
     subscriber.on('message', (channel: string, message: string) => {
       const name = channel.slice(this.prefix.length);
       const listeners = this.#listeners.get(name);
@@ -44,8 +68,19 @@ export class RedisBus implements Bus {
     return () => this.#reconnectListeners.delete(listener);
   }
 
-  async publish(channel: string, message: string): Promise<void> {
-    await this.publisher.publish(this.prefix + channel, message);
+  /** Resolves once Redis has taken the message (with the others of its chunk); rejects with the command's error. */
+  publish(channel: string, message: string): Promise<void> {
+    return this.#batcher.publish(this.prefix + channel, message);
+  }
+
+  #sendChunk(pairs: readonly string[]): Promise<unknown> {
+    if (pairs.length === 2) return this.publisher.publish(pairs[0] as string, pairs[1] as string);
+    if (!this.#publishManyDefined) {
+      // defineCommand sends EVALSHA, and the script itself the first time Redis does not know it.
+      this.publisher.defineCommand('tesseraPublishMany', { numberOfKeys: 0, lua: PUBLISH_MANY });
+      this.#publishManyDefined = true;
+    }
+    return (this.publisher as WithPublishMany).tesseraPublishMany(...pairs);
   }
 
   subscribe(channel: string, listener: Listener): () => void {
