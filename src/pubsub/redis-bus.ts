@@ -7,7 +7,9 @@
  *
  * The publishes of one stretch of synchronous code (a loop over users) leave
  * as one script call per chunk of up to 256 (publish-batcher.ts), each running
- * the PUBLISHes in order; a lone publish is a plain PUBLISH.
+ * the PUBLISHes in order; a lone publish is a plain PUBLISH. A publish therefore leaves when
+ * the synchronous code that made it ends: another command sent on the publishing client right
+ * after it, not awaiting it, can reach Redis first.
  */
 import type { Redis } from 'ioredis';
 import type { Bus, Listener } from './bus.js';
