@@ -34,7 +34,6 @@ export class RedisBus implements Bus {
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #reconnectListeners = new Set<() => void>();
   readonly #batcher: PublishBatcher;
-  #publishManyDefined = false;
 
   constructor(
     private readonly publisher: Redis,
@@ -77,12 +76,11 @@ export class RedisBus implements Bus {
 
   #sendChunk(pairs: readonly string[]): Promise<unknown> {
     if (pairs.length === 2) return this.publisher.publish(pairs[0] as string, pairs[1] as string);
-    if (!this.#publishManyDefined) {
-      // defineCommand sends EVALSHA, and the script itself the first time Redis does not know it.
-      this.publisher.defineCommand('tesseraPublishMany', { numberOfKeys: 0, lua: PUBLISH_MANY });
-      this.#publishManyDefined = true;
-    }
-    return (this.publisher as WithPublishMany).tesseraPublishMany(...pairs);
+    const publisher = this.publisher as Partial<WithPublishMany> & Redis;
+    // Defined on the client once (another bus on the same client finds it there); defineCommand
+    // sends EVALSHA, and the script itself the first time Redis does not know it.
+    if (publisher.tesseraPublishMany === undefined) publisher.defineCommand('tesseraPublishMany', { numberOfKeys: 0, lua: PUBLISH_MANY });
+    return (publisher as WithPublishMany).tesseraPublishMany(...pairs);
   }
 
   subscribe(channel: string, listener: Listener): () => void {
